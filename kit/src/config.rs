@@ -1,0 +1,74 @@
+//! Settings from the environment, with the defaults a plain `cargo run` gets.
+
+use std::{env, fmt, path::PathBuf, time::Duration};
+
+/// Where the kit lives: `fixtures/` is found relative to it.
+pub const KIT_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub static_dir: PathBuf,
+    /// The address users reach us at; decides the cookie's `Secure` flag.
+    pub public_url: String,
+    pub session_ttl: Duration,
+}
+
+/// A setting that is present but unusable: the server must not start.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port = parse("PORT", 5000)?;
+        let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError {
+                variable: "PUBLIC_URL",
+                problem: format!("{public_url:?} must start with http:// or https://"),
+            });
+        }
+        Ok(Self {
+            host,
+            port,
+            data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            static_dir: var("STATIC_DIR")
+                .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
+            public_url,
+            session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
+        })
+    }
+
+    /// Cookies get `Secure` exactly when users reach us over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|_| ConfigError {
+            variable: name,
+            problem: format!("{raw:?} is not a valid number"),
+        }),
+    }
+}

@@ -1,0 +1,20 @@
+//! The parts of an Authlings step server that no step teaches.
+//!
+//! Every step's `main` reads a [`Config`], builds its own router of the
+//! routes it teaches, and hands it to [`serve`], which adds the static files,
+//! the safety net for unfinished code and graceful shutdown. Everything here
+//! follows `CONTRACT.md`; the step crates hold only their concept.
+
+pub mod config;
+pub mod next;
+pub mod page;
+pub mod private;
+pub mod serve;
+pub mod session;
+pub mod static_files;
+pub mod unfinished;
+
+pub use config::Config;
+pub use next::local_next;
+pub use page::{Page, render};
+pub use serve::serve;
