@@ -43,9 +43,8 @@ where
     Fut: Future<Output = Result<Router, BoxError>>,
 {
     let config = Config::from_env()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        format!("cannot create DATA_DIR {}: {e}", config.data_dir.display())
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create DATA_DIR {}: {e}", config.data_dir.display()))?;
     let app = build(config.clone())
         .await?
         .merge(static_files::router(&config.static_dir))
@@ -56,7 +55,10 @@ where
     let listener = TcpListener::bind(&address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    tracing::info!("listening on http://{address} (public URL {})", config.public_url);
+    tracing::info!(
+        "listening on http://{address} (public URL {})",
+        config.public_url
+    );
 
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
     let mut server = std::pin::pin!(server.into_future());

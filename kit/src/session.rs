@@ -1,8 +1,6 @@
 //! The session cookie's settings, as the contract fixes them.
 
-use tower_sessions::{
-    Expiry, MemoryStore, SessionManagerLayer, SessionStore, cookie::SameSite,
-};
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore, cookie::SameSite};
 
 use crate::Config;
 

@@ -87,8 +87,16 @@ mod tests {
         let users = Users::compiled_in();
         for user in users.by_name.values() {
             assert!(users.verify(&user.username, &user.password).is_some());
-            assert!(users.verify(&user.username.to_uppercase(), &user.password).is_some());
-            assert!(users.verify(&user.username, &format!("{}x", user.password)).is_none());
+            assert!(
+                users
+                    .verify(&user.username.to_uppercase(), &user.password)
+                    .is_some()
+            );
+            assert!(
+                users
+                    .verify(&user.username, &format!("{}x", user.password))
+                    .is_none()
+            );
             assert!(users.verify(&user.username, "").is_none());
         }
     }

@@ -31,8 +31,20 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     //~ let _ = (&session, Redirect::to("/"));
     //~ let username = String::from("(nobody is signed in)");
     // exercise:end
-    let name = state.users.get(&username).map(|user| user.name.clone()).unwrap_or_default();
-    let page = kit::Page { title: "Cabinet", username: Some(username.clone()), can_sign_out: false };
-    kit::render(&Cabinet { page, username, name })
+    let name = state
+        .users
+        .get(&username)
+        .map(|user| user.name.clone())
+        .unwrap_or_default();
+    let page = kit::Page {
+        title: "Cabinet",
+        username: Some(username.clone()),
+        can_sign_out: false,
+    };
+    kit::render(&Cabinet {
+        page,
+        username,
+        name,
+    })
 }
 // ANCHOR_END: show

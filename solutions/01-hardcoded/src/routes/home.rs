@@ -21,8 +21,16 @@ pub struct Home {
 
 impl Home {
     pub fn new(username: Option<String>, next: String) -> Self {
-        let page = kit::Page { title: "Sign in", username, can_sign_out: false };
-        Self { page, next, error: None }
+        let page = kit::Page {
+            title: "Sign in",
+            username,
+            can_sign_out: false,
+        };
+        Self {
+            page,
+            next,
+            error: None,
+        }
     }
 }
 

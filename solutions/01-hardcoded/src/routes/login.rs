@@ -35,7 +35,10 @@ pub async fn submit(
         // One message whether the name or the password was wrong: anything
         // else tells an attacker which usernames exist.
         let next = kit::local_next(&form.next).unwrap_or_default().to_owned();
-        let page = Home { error: Some("Wrong username or password."), ..Home::new(None, next) };
+        let page = Home {
+            error: Some("Wrong username or password."),
+            ..Home::new(None, next)
+        };
         return (StatusCode::UNAUTHORIZED, kit::render(&page)).into_response();
     };
     if let Err(error) = auth::sign_in(&session, &user.username, state.session_ttl).await {

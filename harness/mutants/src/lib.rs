@@ -1,0 +1,254 @@
+//! The flaws the `mutant` binary can be started with.
+//!
+//! `mutant <step> --flaw <name>` is an independent implementation of a step
+//! server (see `CONTRACT.md`) with exactly one thing wrong. The harness's own
+//! tests start every flaw of a step and expect each check listed in
+//! [`Flaw::breaks`] to fail, which proves that the check can fail at all.
+//! The flaw [`NONE`] is a fully correct server: every check must pass.
+
+/// The flaw name of a fully correct server. It is not in [`FLAWS`].
+pub const NONE: &str = "none";
+
+/// The steps `mutant` can imitate.
+pub const STEPS: &[&str] = &["01"];
+
+/// One deliberate mistake in one step's server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flaw {
+    /// The step, as in `CONTRACT.md`: `"01"`.
+    pub step: &'static str,
+    /// What `--flaw` takes: `"cookie-max-age"`.
+    pub name: &'static str,
+    /// The check ids that must fail against this flaw. Empty when the flaw
+    /// only tests the harness itself (every check must still pass).
+    pub breaks: &'static [&'static str],
+    /// What is wrong, in a sentence.
+    pub what: &'static str,
+}
+
+const fn flaw(
+    step: &'static str,
+    name: &'static str,
+    breaks: &'static [&'static str],
+    what: &'static str,
+) -> Flaw {
+    Flaw {
+        step,
+        name,
+        breaks,
+        what,
+    }
+}
+
+/// Every flaw of every step, in the order `mutant --list` prints them.
+pub const FLAWS: &[Flaw] = &[
+    // Step 01: starting up.
+    flaw(
+        "01",
+        "never-listen",
+        &["s01.starts"],
+        "sleeps forever without binding the port",
+    ),
+    flaw(
+        "01",
+        "exit-at-once",
+        &["s01.starts"],
+        "prints a message to stderr and exits with status 3",
+    ),
+    flaw(
+        "01",
+        "hang",
+        &["s01.starts"],
+        "binds and accepts connections but never answers",
+    ),
+    flaw(
+        "01",
+        "flood-stderr",
+        &[],
+        "writes 20 MB to stderr before listening, then behaves correctly (the harness must drain output)",
+    ),
+    // Step 01: pages and static files.
+    flaw(
+        "01",
+        "no-form",
+        &["s01.home-form"],
+        "the home page's form posts to /signin instead of /login",
+    ),
+    flaw(
+        "01",
+        "static-wrong-type",
+        &["s01.static-files"],
+        "every static file is served as application/octet-stream",
+    ),
+    flaw(
+        "01",
+        "static-missing-200",
+        &["s01.static-missing"],
+        "a missing static file answers 200 with an empty body",
+    ),
+    flaw(
+        "01",
+        "static-traversal",
+        &["s01.static-traversal"],
+        "the decoded path is joined to STATIC_DIR unchecked: ../ and absolute paths are read",
+    ),
+    // Step 01: signing in.
+    flaw(
+        "01",
+        "login-200",
+        &["s01.login-success"],
+        "a successful sign-in answers 200 (with the cookie) instead of 303",
+    ),
+    flaw(
+        "01",
+        "only-alice",
+        &["s01.login-every-user"],
+        "only the first user in fixtures/users.toml can sign in",
+    ),
+    flaw(
+        "01",
+        "case-sensitive",
+        &["s01.username-case"],
+        "usernames are compared with their case",
+    ),
+    flaw(
+        "01",
+        "prefix-password",
+        &["s01.login-wrong-password"],
+        "any prefix of the password signs in, the empty one included",
+    ),
+    flaw(
+        "01",
+        "user-enumeration",
+        &["s01.login-unknown-user"],
+        "an unknown user gets \"No such user.\", a wrong password \"Wrong password.\"",
+    ),
+    // Step 01: the session cookie.
+    flaw(
+        "01",
+        "cookie-no-httponly",
+        &["s01.cookie-flags"],
+        "the session cookie lacks HttpOnly",
+    ),
+    flaw(
+        "01",
+        "cookie-max-age",
+        &["s01.cookie-flags"],
+        "the session cookie has Max-Age=1800",
+    ),
+    flaw(
+        "01",
+        "never-secure",
+        &["s01.cookie-secure-https"],
+        "the session cookie never has Secure, even behind https://",
+    ),
+    flaw(
+        "01",
+        "fixation",
+        &["s01.session-fixation"],
+        "a session id the client already sent is signed in instead of a new one",
+    ),
+    // Step 01: protected pages.
+    flaw(
+        "01",
+        "cabinet-open",
+        &["s01.cabinet-anonymous"],
+        "an anonymous visitor gets the cabinet page (200)",
+    ),
+    flaw(
+        "01",
+        "cabinet-cacheable",
+        &["s01.cabinet-signed-in"],
+        "/cabinet has no Cache-Control: no-store",
+    ),
+    flaw(
+        "01",
+        "me-wrong-field",
+        &["s01.me-signed-in"],
+        "/api/me names the field `user` instead of `username`",
+    ),
+    flaw(
+        "01",
+        "me-anon-200",
+        &["s01.me-anonymous"],
+        "/api/me answers an anonymous visitor 200 {}",
+    ),
+    // Step 01: where sign-in leads.
+    flaw(
+        "01",
+        "next-ignored",
+        &["s01.next-local"],
+        "sign-in always leads to /cabinet, whatever `next` says",
+    ),
+    flaw(
+        "01",
+        "open-redirect",
+        &["s01.next-refused"],
+        "sign-in follows any `next`, //evil.example and https://evil.example included",
+    ),
+    flaw(
+        "01",
+        "open-redirect-backslash",
+        &["s01.next-refused"],
+        "`next` refuses // and absolute URLs but follows /\\evil.example",
+    ),
+];
+
+/// The flaws of one step, in table order.
+pub fn flaws(step: &str) -> impl Iterator<Item = &'static Flaw> {
+    let step = step.to_owned();
+    FLAWS.iter().filter(move |flaw| flaw.step == step)
+}
+
+/// The flaw `name` of `step`; `None` for [`NONE`] and for unknown names.
+pub fn find(step: &str, name: &str) -> Option<&'static Flaw> {
+    FLAWS
+        .iter()
+        .find(|flaw| flaw.step == step && flaw.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_within_a_step_and_steps_are_known() {
+        for (i, a) in FLAWS.iter().enumerate() {
+            assert!(
+                STEPS.contains(&a.step),
+                "{}: unknown step {}",
+                a.name,
+                a.step
+            );
+            assert_ne!(a.name, NONE);
+            for b in &FLAWS[i + 1..] {
+                assert!(a.step != b.step || a.name != b.name, "{} twice", a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn check_ids_belong_to_the_flaws_step() {
+        for flaw in FLAWS {
+            for id in flaw.breaks {
+                assert!(
+                    id.starts_with(&format!("s{}.", flaw.step)),
+                    "{}: {id}",
+                    flaw.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup() {
+        assert_eq!(
+            find("01", "hang").map(|f| f.breaks),
+            Some(&["s01.starts"][..])
+        );
+        assert!(find("01", NONE).is_none());
+        assert!(find("02", "hang").is_none());
+        assert_eq!(flaws("01").count(), FLAWS.len());
+        assert_eq!(flaws("99").count(), 0);
+    }
+}

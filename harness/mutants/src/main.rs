@@ -1,0 +1,279 @@
+//! `mutant <step> --flaw <name>`: a step server with one deliberate flaw.
+//!
+//! The flaws that keep the server from starting live here; the ones in a
+//! step's behaviour live in that step's module.
+
+mod s01;
+
+use std::{
+    env,
+    io::Write,
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use clap::Parser;
+use tokio::{net::TcpListener, signal::unix::SignalKind, sync::watch};
+
+/// How long in-flight requests get after SIGTERM (the contract allows 5 s).
+const GRACE: Duration = Duration::from_secs(4);
+
+/// A step server with one deliberate flaw, to prove that a grading check can fail.
+#[derive(Parser)]
+#[command(name = "mutant")]
+struct Cli {
+    /// The step to imitate (`01`).
+    #[arg(required_unless_present = "list")]
+    step: Option<String>,
+    /// The flaw to have; `none` is a fully correct server.
+    #[arg(long, default_value = mutants::NONE)]
+    flaw: String,
+    /// Print the flaws (of STEP, if given) and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+/// The contract's environment, with its defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub static_dir: PathBuf,
+    pub public_url: String,
+    pub session_ttl: Duration,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, String> {
+        let port = number("PORT", 5000)?;
+        Ok(Self {
+            host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port,
+            data_dir: var("DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            static_dir: var("STATIC_DIR").map_or_else(
+                || concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/static").into(),
+                PathBuf::from,
+            ),
+            public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
+            session_ttl: Duration::from_secs(number("SESSION_TTL_SECS", 1800)?),
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    var(name).map_or(Ok(default), |raw| {
+        raw.parse()
+            .map_err(|_| format!("{name}: {raw:?} is not a valid number"))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.list {
+        list(cli.step.as_deref());
+        return ExitCode::SUCCESS;
+    }
+    let step = cli.step.unwrap_or_default();
+    if !mutants::STEPS.contains(&step.as_str()) {
+        eprintln!(
+            "mutant: unknown step {step:?}; known steps: {}",
+            mutants::STEPS.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let flaw = if cli.flaw == mutants::NONE {
+        mutants::NONE
+    } else if let Some(flaw) = mutants::find(&step, &cli.flaw) {
+        flaw.name
+    } else {
+        let known: Vec<_> = mutants::flaws(&step).map(|flaw| flaw.name).collect();
+        eprintln!(
+            "mutant: step {step} has no flaw {:?}; known: {}, {} (see mutant --list)",
+            cli.flaw,
+            mutants::NONE,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+
+    if flaw == "exit-at-once" {
+        eprintln!("mutant: flaw exit-at-once: giving up before listening");
+        return ExitCode::from(3);
+    }
+    if flaw == "flood-stderr" {
+        flood_stderr(20 * 1024 * 1024);
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("mutant: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mutant: cannot start the tokio runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(config, flaw));
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mutant: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn list(step: Option<&str>) {
+    use std::fmt::Write as _;
+    let mut out = format!("{:<4} {:<24} {:<26} what\n", "step", "flaw", "breaks");
+    for step in mutants::STEPS
+        .iter()
+        .filter(|s| step.is_none_or(|wanted| **s == wanted))
+    {
+        let _ = writeln!(
+            out,
+            "{step:<4} {:<24} {:<26} a fully correct server",
+            mutants::NONE,
+            "-"
+        );
+        for flaw in mutants::flaws(step) {
+            let breaks = if flaw.breaks.is_empty() {
+                "-".into()
+            } else {
+                flaw.breaks.join(",")
+            };
+            let _ = writeln!(
+                out,
+                "{:<4} {:<24} {breaks:<26} {}",
+                flaw.step, flaw.name, flaw.what
+            );
+        }
+    }
+    // `mutant --list | head` closes the pipe early: not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+}
+
+/// Writes `bytes` bytes of log-looking lines to stderr; blocks while nobody reads.
+fn flood_stderr(bytes: usize) {
+    let line = format!("mutant: flood-stderr {}\n", "x".repeat(1000));
+    let mut stderr = std::io::stderr().lock();
+    let mut written = 0;
+    while written < bytes {
+        if stderr.write_all(line.as_bytes()).is_err() {
+            return;
+        }
+        written += line.len();
+    }
+    let _ = stderr.flush();
+}
+
+async fn run(config: Config, flaw: &'static str) -> Result<(), String> {
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        termination().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+
+    if flaw == "never-listen" {
+        eprintln!("mutant: flaw never-listen: not listening, waiting for SIGTERM");
+        stopped(stop).await;
+        return Ok(());
+    }
+
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create DATA_DIR {}: {e}", config.data_dir.display()))?;
+    let address = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    eprintln!(
+        "mutant: step 01, flaw {flaw}, listening on http://{address} (public URL {})",
+        config.public_url
+    );
+
+    if flaw == "hang" {
+        let mut held = Vec::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if let Ok((socket, peer)) = accepted {
+                        eprintln!("mutant: flaw hang: holding a connection from {peer}");
+                        held.push(socket);
+                    }
+                }
+                () = stopped(stop.clone()) => return Ok(()),
+            }
+        }
+    }
+
+    let app = s01::app(config, flaw).layer(axum::middleware::from_fn(log));
+    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.clone()));
+    let mut server = tokio::spawn(server.into_future());
+    tokio::select! {
+        result = &mut server => return finished(result),
+        () = stopped(stop) => {}
+    }
+    match tokio::time::timeout(GRACE, server).await {
+        Ok(result) => finished(result),
+        Err(_) => {
+            eprintln!("mutant: requests still running after {GRACE:?}; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+fn finished(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), String> {
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(format!("server failed: {error}")),
+        Err(error) => Err(format!("server task failed: {error}")),
+    }
+}
+
+async fn termination() {
+    let Ok(mut terminate) = tokio::signal::unix::signal(SignalKind::terminate()) else {
+        eprintln!("mutant: cannot listen for SIGTERM");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => eprintln!("mutant: SIGTERM, stopping"),
+        _ = tokio::signal::ctrl_c() => eprintln!("mutant: Ctrl-C, stopping"),
+    }
+}
+
+/// One line on stderr per request.
+async fn log(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, uri, started) = (
+        request.method().clone(),
+        request.uri().clone(),
+        Instant::now(),
+    );
+    let response = next.run(request).await;
+    eprintln!(
+        "mutant: {method} {uri} -> {} ({:?})",
+        response.status().as_u16(),
+        started.elapsed()
+    );
+    response
+}

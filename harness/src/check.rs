@@ -1,0 +1,130 @@
+//! What a check is, what it gets to work with, and how it fails.
+
+use std::{future::Future, pin::Pin};
+
+use crate::{
+    fixtures,
+    http::Http,
+    sandbox::Sandbox,
+    server::{Launch, Server},
+};
+
+/// Why a check did not pass, in the shape every message has: what the
+/// harness sent, what it expected, what it got.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub expected: String,
+    pub sent: Option<String>,
+    pub got: Option<String>,
+    /// The server did not answer at all (timeout, refused connection).
+    pub no_answer: bool,
+}
+
+impl Failure {
+    pub fn new(expected: impl Into<String>) -> Self {
+        Self {
+            expected: expected.into(),
+            sent: None,
+            got: None,
+            no_answer: false,
+        }
+    }
+
+    pub fn no_answer(sent: String, got: String) -> Self {
+        Self {
+            expected: "an answer".into(),
+            sent: Some(sent),
+            got: Some(got),
+            no_answer: true,
+        }
+    }
+
+    pub fn sent(mut self, sent: impl Into<String>) -> Self {
+        self.sent = Some(sent.into());
+        self
+    }
+
+    pub fn got(mut self, got: impl Into<String>) -> Self {
+        self.got = Some(got.into());
+        self
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + 'a>>;
+pub type CheckFn = for<'a> fn(&'a mut Ctx) -> CheckFuture<'a>;
+
+/// One graded behaviour of a step.
+pub struct Check {
+    /// Stable forever: `s01.login-success` never changes meaning.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub points: u32,
+    /// A check that must pass first; when it did not, this one is skipped.
+    pub requires: Option<&'static str>,
+    /// What to look at when this check fails.
+    pub hint: &'static str,
+    /// The book section that explains it: `01-hardcoded.md#guarding-a-page`.
+    pub book: &'static str,
+    pub run: CheckFn,
+}
+
+/// Turns `async fn name(cx: &mut Ctx) -> Outcome` into a [`CheckFn`].
+#[macro_export]
+macro_rules! check_fn {
+    ($function:path) => {{
+        fn run(cx: &mut $crate::check::Ctx) -> $crate::check::CheckFuture<'_> {
+            Box::pin($function(cx))
+        }
+        run as $crate::check::CheckFn
+    }};
+}
+
+/// What a running check works with.
+pub struct Ctx {
+    pub http: Http,
+    pub server: Server,
+    pub sandbox: Sandbox,
+    pub launch: Launch,
+    pub users: Vec<fixtures::User>,
+}
+
+impl Ctx {
+    /// Starts a second server from the same program, with a fresh data
+    /// folder and `env` on top of the usual environment (`{port}` in a value
+    /// is replaced by its port). The caller stops it.
+    pub async fn start_another(&mut self, env: &[(&str, &str)]) -> Result<(Server, Http), Failure> {
+        let port = crate::server::free_port();
+        let data_dir = self
+            .sandbox
+            .fresh_data_dir()
+            .map_err(|e| Failure::new("a fresh data folder").got(e.to_string()))?;
+        let mut launch = self.launch.clone();
+        launch
+            .env
+            .retain(|(k, _)| k != "DATA_DIR" && !env.iter().any(|(name, _)| k == name));
+        launch
+            .env
+            .push(("DATA_DIR".into(), data_dir.display().to_string()));
+        for (name, value) in env {
+            launch
+                .env
+                .push(((*name).into(), value.replace("{port}", &port.to_string())));
+        }
+        let described: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match Server::start(&launch, port).await {
+            Ok(server) => {
+                let http = Http::new(&server.base_url);
+                Ok((server, http))
+            }
+            Err(failure) => Err(Failure::new("the server to start again")
+                .sent(format!("a second server with {}", described.join(" ")))
+                .got(format!("{}\n{}", failure.reason, failure.log))),
+        }
+    }
+
+    /// A user from `fixtures/users.toml`, by position.
+    pub fn user(&self, index: usize) -> &fixtures::User {
+        &self.users[index.min(self.users.len() - 1)]
+    }
+}

@@ -1,0 +1,24 @@
+//! The Authlings grader: builds a step server, starts it in a sandbox, and
+//! checks it from the outside, over HTTP, against `CONTRACT.md`.
+//!
+//! The pieces, in the order a grading run uses them: [`steps`] names what
+//! can be graded, [`target`] turns "the exercise" or "this command" into a
+//! program to start (building it with [`compile`]), [`server`] runs it in a
+//! [`sandbox`], [`runner`] walks the step's [`check`]s, and [`report`]
+//! prints the verdict.
+
+pub mod check;
+pub mod checks;
+pub mod compile;
+pub mod cutout;
+pub mod fixtures;
+pub mod html;
+pub mod http;
+pub mod kit_root;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod server;
+pub mod steps;
+pub mod target;
+pub mod text;

@@ -1,0 +1,75 @@
+//! The report for a person: a line a check, the details under each failure,
+//! the server's last words when something failed, the score last.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status};
+
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+pub fn render(report: &Report, style: &Style) -> String {
+    let mut out = String::new();
+    let width = report.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    writeln!(
+        out,
+        "Step {}: {} ({})",
+        report.step, report.title, report.target
+    )
+    .unwrap();
+    for result in &report.results {
+        let (mark, code) = match result.status {
+            Status::Pass => ("PASS", "32"),
+            Status::Fail => ("FAIL", "31"),
+            Status::Skip => ("SKIP", "33"),
+            Status::Error => ("ERROR", "35"),
+        };
+        let points = format!("{}/{}", result.points(), result.max_points);
+        writeln!(
+            out,
+            "  {:<5} {:<width$}  {:>5}  {}",
+            style.paint(code, mark),
+            result.id,
+            points,
+            result.title
+        )
+        .unwrap();
+        if result.status != Status::Pass {
+            for line in result.message().lines() {
+                writeln!(out, "          {line}").unwrap();
+            }
+        }
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}").unwrap();
+    }
+    if !report.all_passed() && !report.log.trim().is_empty() {
+        writeln!(out, "\nThe last lines your server printed:").unwrap();
+        for line in report.log.lines() {
+            writeln!(out, "  | {line}").unwrap();
+        }
+    }
+    let score = format!("Score: {}/{}", report.score(), report.max_score());
+    writeln!(
+        out,
+        "\n{}  ({} passed, {} failed, {} skipped, {} errors)",
+        style.paint("1", &score),
+        report.count(Status::Pass),
+        report.count(Status::Fail),
+        report.count(Status::Skip),
+        report.count(Status::Error),
+    )
+    .unwrap();
+    out
+}

@@ -1,0 +1,187 @@
+//! One grading run: build, start, walk the checks in order, stop.
+
+use std::{collections::HashMap, time::Duration};
+
+use crate::{
+    check::{Check, Ctx, Failure},
+    fixtures,
+    http::Http,
+    kit_root::kit_root,
+    report::{CheckResult, Report, Status},
+    sandbox::{self, Sandbox},
+    server::{self, Launch, Server},
+    steps::Step,
+    target::Target,
+};
+
+pub struct Options {
+    /// Show cargo's progress and diagnostics on stderr while building.
+    pub echo_build: bool,
+    /// How long the server may take to answer its first `GET /`.
+    pub ready_within: Duration,
+    /// How long one check may take, all its requests together.
+    pub check_within: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            echo_build: true,
+            ready_within: Duration::from_secs(30),
+            check_within: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How many times a server that died during a check is started again
+/// before the remaining checks give up.
+const RESTARTS: u32 = 2;
+
+pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
+    let checks = (step.checks)();
+    let mut report = Report::new(step, target);
+    let root = kit_root();
+    let prepared = async {
+        let users = fixtures::users(&root)
+            .map_err(|e| Failure::new("the kit's fixtures").got(e.to_string()))?;
+        let mut sandbox = Sandbox::new()
+            .map_err(|e| Failure::new("a temporary folder to grade in").got(e.to_string()))?;
+        let program = target
+            .program(step, &root, options.echo_build)
+            .await
+            .map_err(|build| {
+                let got = if build.diagnostics.is_empty() {
+                    build.summary.clone()
+                } else {
+                    format!("{}:\n{}", build.summary, build.diagnostics.trim_end())
+                };
+                Failure::new("the server to compile")
+                    .sent("cargo build")
+                    .got(got)
+            })?;
+        let data_dir = sandbox
+            .fresh_data_dir()
+            .map_err(|e| Failure::new("a data folder").got(e.to_string()))?;
+        let launch = Launch {
+            program,
+            cwd: root.clone(),
+            env: vec![
+                ("HOST".into(), "127.0.0.1".into()),
+                ("DATA_DIR".into(), data_dir.display().to_string()),
+                (
+                    "STATIC_DIR".into(),
+                    sandbox.static_dir.display().to_string(),
+                ),
+                (
+                    "SESSION_SECRET".into(),
+                    format!("{}{}", sandbox::random_token(), sandbox::random_token()),
+                ),
+            ],
+            ready_within: options.ready_within,
+        };
+        let server = Server::start(&launch, server::free_port())
+            .await
+            .map_err(|failure| {
+                report.log = failure.log.clone();
+                Failure::new("the server to start and answer GET /").got(failure.reason)
+            })?;
+        Ok::<_, Failure>(Ctx {
+            http: Http::new(&server.base_url),
+            server,
+            sandbox,
+            launch,
+            users,
+        })
+    }
+    .await;
+    let mut cx = match prepared {
+        Ok(cx) => cx,
+        Err(failure) => {
+            for check in &checks {
+                let result = match check.requires {
+                    None => CheckResult::new(check, Status::Fail).failed(failure.clone()),
+                    Some(_) => {
+                        CheckResult::new(check, Status::Skip).because("the server did not start")
+                    }
+                };
+                report.results.push(result);
+            }
+            return report;
+        }
+    };
+
+    let mut statuses: HashMap<&str, Status> = HashMap::new();
+    let mut given_up: Option<String> = None;
+    let mut restarts = 0;
+    let mut silent_in_a_row = 0;
+    for check in &checks {
+        let result = if let Some(needed) = check
+            .requires
+            .filter(|id| statuses.get(id) != Some(&Status::Pass))
+        {
+            CheckResult::new(check, Status::Skip)
+                .because(format!("needs {needed}, which did not pass"))
+        } else if let Some(reason) = &given_up {
+            CheckResult::new(check, Status::Error).because(reason.clone())
+        } else {
+            let result = run_one(check, &mut cx, options).await;
+            silent_in_a_row = if result.no_answer {
+                silent_in_a_row + 1
+            } else {
+                0
+            };
+            if let Some(status) = cx.server.exited() {
+                let words = server::exit_words(status);
+                if restarts < RESTARTS {
+                    restarts += 1;
+                    match restart(&mut cx).await {
+                        Ok(()) => report.notes.push(format!(
+                            "the server exited ({words}) during {}; it was started again",
+                            check.id
+                        )),
+                        Err(reason) => {
+                            given_up = Some(format!(
+                                "the server exited ({words}) and did not start again: {reason}"
+                            ))
+                        }
+                    }
+                } else {
+                    given_up = Some(format!(
+                        "the server exited ({words}) {} times",
+                        RESTARTS + 1
+                    ));
+                }
+            } else if silent_in_a_row >= 2 {
+                given_up =
+                    Some("the server stopped answering (two checks in a row got no answer)".into());
+            }
+            result
+        };
+        statuses.insert(check.id, result.status);
+        report.results.push(result);
+    }
+    cx.server.stop().await;
+    report.log = cx.server.log();
+    report
+}
+
+async fn run_one(check: &Check, cx: &mut Ctx, options: &Options) -> CheckResult {
+    match tokio::time::timeout(options.check_within, (check.run)(cx)).await {
+        Ok(Ok(())) => CheckResult::new(check, Status::Pass),
+        Ok(Err(failure)) => CheckResult::new(check, Status::Fail).failed(failure),
+        Err(_) => CheckResult::new(check, Status::Error).because(format!(
+            "the check did not finish within {} s",
+            options.check_within.as_secs()
+        )),
+    }
+}
+
+async fn restart(cx: &mut Ctx) -> Result<(), String> {
+    cx.server.stop().await;
+    let server = Server::start(&cx.launch, server::free_port())
+        .await
+        .map_err(|f| f.reason)?;
+    cx.http = Http::new(&server.base_url);
+    cx.server = server;
+    Ok(())
+}

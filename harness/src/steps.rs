@@ -1,0 +1,64 @@
+//! The steps the harness can grade, in order.
+
+use std::path::{Path, PathBuf};
+
+use crate::{check::Check, checks};
+
+pub struct Step {
+    /// "01": what `authlings check 01` takes, and the check ids' prefix.
+    pub id: &'static str,
+    /// The folder under `exercises/` and `solutions/`.
+    pub folder: &'static str,
+    pub title: &'static str,
+    pub checks: fn() -> Vec<Check>,
+}
+
+pub static STEPS: &[Step] = &[Step {
+    id: "01",
+    folder: "01-hardcoded",
+    title: "A login form with compiled-in users",
+    checks: checks::s01::checks,
+}];
+
+/// The step called `name`: "01", "1" or "01-hardcoded".
+pub fn find(name: &str) -> Option<&'static Step> {
+    let number = name.parse::<u32>().ok().map(|n| format!("{n:02}"));
+    STEPS
+        .iter()
+        .find(|step| step.id == name || step.folder == name || number.as_deref() == Some(step.id))
+}
+
+impl Step {
+    pub fn exercise_package(&self) -> String {
+        format!("step{}", self.id)
+    }
+
+    pub fn solution_package(&self) -> String {
+        format!("step{}-solution", self.id)
+    }
+
+    pub fn exercise_dir(&self, kit_root: &Path) -> PathBuf {
+        kit_root.join("exercises").join(self.folder)
+    }
+
+    pub fn solution_dir(&self, kit_root: &Path) -> PathBuf {
+        kit_root.join("solutions").join(self.folder)
+    }
+
+    pub fn max_score(&self) -> u32 {
+        (self.checks)().iter().map(|check| check.points).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_found_by_number_or_folder() {
+        for name in ["01", "1", "01-hardcoded"] {
+            assert_eq!(find(name).map(|s| s.id), Some("01"), "{name}");
+        }
+        assert!(find("99").is_none());
+    }
+}

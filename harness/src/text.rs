@@ -1,0 +1,30 @@
+//! Text as the harness shows it: cut to a readable length, without colours.
+
+/// At most `max` characters of `text`, marked when cut, indented to sit
+/// under a `got:` label.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push_str(" [...]");
+    }
+    out.replace('\n', "\n      ")
+}
+
+/// `text` without ANSI colour sequences.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+        } else if chars.next() == Some('[') {
+            // A CSI sequence ends with a byte in `@..=~`.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
