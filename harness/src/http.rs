@@ -321,8 +321,7 @@ impl Reply {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| SetCookie::parse(&String::from_utf8_lossy(v.as_bytes())))
-            .filter(|c| c.name == "session")
-            .last()
+            .rfind(|c| c.name == "session")
     }
 
     /// A session cookie that is set (not removed) by this answer.

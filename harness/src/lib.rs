@@ -7,6 +7,7 @@
 //! [`sandbox`], [`runner`] walks the step's [`check`]s, and [`report`]
 //! prints the verdict.
 
+pub mod book;
 pub mod check;
 pub mod checks;
 pub mod compile;

@@ -4,13 +4,12 @@ use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use harness::{
-    check::Check,
-    cutout,
+    book, cutout,
     kit_root::kit_root,
-    report::{self, Report, book_link},
+    report::{self, Report},
     runner::{self, Options},
     server,
-    steps::{self, STEPS, Step},
+    steps::{self, STEPS},
     target::Target,
 };
 
@@ -65,6 +64,8 @@ enum Dev {
         #[arg(long)]
         check: bool,
     },
+    /// Writes the book's checks tables from the registry.
+    Book,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,6 +123,7 @@ fn main() -> ExitCode {
                 }
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
+            Some(Command::Dev(Dev::Book)) => write_checks_tables(),
         }
     })
 }
@@ -192,43 +194,10 @@ fn list(with_checks: bool, format: ListFormat) -> ExitCode {
                     }
                 }
             }
-            ListFormat::Markdown => print!("{}", checks_table(step)),
+            ListFormat::Markdown => print!("{}", book::checks_table(step)),
         }
     }
     ExitCode::SUCCESS
-}
-
-/// The book's table of a step's checks (`book/src/checks/NN.md`).
-pub fn checks_table(step: &Step) -> String {
-    let mut table = String::from("| id | points | needs | what it checks |\n|---|---|---|---|\n");
-    for Check {
-        id,
-        title,
-        points,
-        requires,
-        book,
-        ..
-    } in (step.checks)()
-    {
-        let needs = requires.map_or("".to_owned(), |r| format!("`{r}`"));
-        let section = book.split_once('#').map_or(book, |(file, anchor)| {
-            if file.starts_with(step.folder) {
-                anchor
-            } else {
-                book
-            }
-        });
-        let link = if section.contains(".md") {
-            book.to_owned()
-        } else {
-            format!("#{section}")
-        };
-        let title = title.replace('|', "\\|");
-        table.push_str(&format!(
-            "| `{id}` | {points} | {needs} | [{title}]({link}) |\n"
-        ));
-    }
-    table
 }
 
 fn sync(check_only: bool) -> ExitCode {
@@ -276,6 +245,18 @@ fn sync(check_only: bool) -> ExitCode {
         eprintln!("run `cargo authlings dev sync` to make the exercises from the solutions again");
         return ExitCode::FAILURE;
     }
-    let _ = book_link;
+    ExitCode::SUCCESS
+}
+
+fn write_checks_tables() -> ExitCode {
+    let dir = kit_root().join("book/src");
+    for step in STEPS {
+        let path = dir.join(book::checks_table_path(step));
+        if let Err(error) = std::fs::write(&path, book::checks_table(step)) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("{}: written", path.display());
+    }
     ExitCode::SUCCESS
 }

@@ -1,0 +1,17 @@
+//! Each exercise as shipped fails exactly the checks of its concept and
+//! passes the ready-made parts; the list is a snapshot to review.
+
+mod common;
+
+use harness::target::Target;
+
+#[tokio::test]
+async fn the_step_01_exercise_fails_only_its_concept() {
+    let report = common::grade("01", Target::Exercise, &common::quiet()).await;
+    let lines: Vec<String> = common::statuses(&report)
+        .iter()
+        .map(|(id, status)| format!("{id}: {status:?}"))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+    assert!(report.score() < report.max_score());
+}
