@@ -130,6 +130,9 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             } else {
                 0
             };
+            if result.no_answer {
+                settle(&mut cx.server).await;
+            }
             if let Some(status) = cx.server.exited() {
                 let words = server::exit_words(status);
                 if restarts < RESTARTS {
@@ -173,6 +176,17 @@ async fn run_one(check: &Check, cx: &mut Ctx, options: &Options) -> CheckResult 
             "the check did not finish within {} s",
             options.check_within.as_secs()
         )),
+    }
+}
+
+/// A dying process closes its sockets a moment before it can be reaped:
+/// after a request got no answer, give it that moment to show it exited.
+async fn settle(server: &mut Server) {
+    for _ in 0..10 {
+        if server.exited().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

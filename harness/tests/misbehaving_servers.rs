@@ -59,7 +59,7 @@ async fn grade_flaw(flaw: &str) -> (Status, String) {
     assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
     let left: Vec<String> = running(&format!("sleep {marker}"))
         .into_iter()
-        .chain(running(&format!("--flaw {flaw}")))
+        .chain(running(&format!("--flaw {flaw} ")))
         .collect();
     assert!(left.is_empty(), "left running: {left:?}");
     let starts = &report.results[0];
@@ -154,4 +154,69 @@ async fn ctrl_c_stops_the_harness_and_every_server_it_started() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let left = running(&format!("sleep {marker}"));
     assert!(left.is_empty(), "left running: {left:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_crashes_is_restarted_and_grading_goes_on() {
+    let target = common::mutant_cmd("01", "crash-on-cabinet").await;
+    let report = common::grade("01", target, &common::quiet()).await;
+    let status = |id: &str| report.results.iter().find(|r| r.id == id).map(|r| r.status);
+    assert_eq!(
+        status("s01.cabinet-anonymous"),
+        Some(Status::Fail),
+        "{}",
+        common::explain(&report)
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("exited (exit status 101) during s01.cabinet-anonymous")),
+        "{:?}",
+        report.notes
+    );
+    // Checks before the crash were graded normally, and so were those after
+    // the restarts.
+    assert_eq!(status("s01.login-success"), Some(Status::Pass));
+    assert_eq!(status("s01.cabinet-signed-in"), Some(Status::Fail));
+    assert_eq!(
+        status("s01.me-signed-in"),
+        Some(Status::Pass),
+        "{}",
+        common::explain(&report)
+    );
+    assert_eq!(status("s01.next-refused"), Some(Status::Pass));
+    assert!(running("--flaw crash-on-cabinet ").is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_stops_answering_is_given_up_on_in_bounded_time() {
+    let target = common::mutant_cmd("01", "hang-after-start").await;
+    let started = Instant::now();
+    let report = common::grade("01", target, &common::quiet()).await;
+    assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
+    let static_files = report
+        .results
+        .iter()
+        .find(|r| r.id == "s01.static-files")
+        .unwrap();
+    assert_eq!(static_files.status, Status::Fail);
+    assert!(
+        static_files.message().contains("no answer within 5 s"),
+        "{}",
+        static_files.message()
+    );
+    let gave_up = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .count();
+    assert!(gave_up > 0, "{}", common::explain(&report));
+    assert!(
+        report
+            .results
+            .iter()
+            .any(|r| r.message().contains("stopped answering"))
+    );
+    assert!(running("--flaw hang-after-start ").is_empty());
 }

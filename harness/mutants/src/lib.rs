@@ -67,6 +67,18 @@ pub const FLAWS: &[Flaw] = &[
         &[],
         "writes 20 MB to stderr before listening, then behaves correctly (the harness must drain output)",
     ),
+    flaw(
+        "01",
+        "crash-on-cabinet",
+        &["s01.cabinet-anonymous"],
+        "the whole process exits (status 101) on any GET /cabinet (the harness must restart it and go on)",
+    ),
+    flaw(
+        "01",
+        "hang-after-start",
+        &["s01.static-files"],
+        "answers GET / but never answers anything under /static/ (the harness must stop waiting)",
+    ),
     // Step 01: pages and static files.
     flaw(
         "01",

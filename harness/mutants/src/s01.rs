@@ -273,6 +273,10 @@ async fn login(
 }
 
 async fn cabinet(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    if app.has("crash-on-cabinet") {
+        eprintln!("mutant: crashing on purpose");
+        std::process::exit(101);
+    }
     let username = app.current_user(&headers);
     let mut response = match username {
         None if !app.has("cabinet-open") => {
@@ -318,6 +322,9 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Response {
 /// `/static/<path>` by hand (from the raw URI, so that no router decodes or
 /// normalises the path first); anything else is 404.
 async fn fallback(State(app): State<Shared>, request: Request) -> Response {
+    if app.has("hang-after-start") {
+        std::future::pending::<()>().await;
+    }
     let Some(raw) = request.uri().path().strip_prefix("/static/") else {
         return not_found();
     };
