@@ -50,6 +50,37 @@ pub fn forms(html: &str) -> Vec<Form> {
     forms
 }
 
+/// The words a person would see: tags, scripts and styles removed,
+/// white space collapsed. For failure messages, where raw markup is noise.
+pub fn visible_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        text.push(' ');
+        rest = &rest[start..];
+        let lower = rest.get(..7).unwrap_or(rest).to_ascii_lowercase();
+        let closing = if lower.starts_with("<script") {
+            "</script>"
+        } else if lower.starts_with("<style") {
+            "</style>"
+        } else if lower.starts_with("<!--") {
+            "-->"
+        } else {
+            ">"
+        };
+        rest = match rest.to_ascii_lowercase().find(closing) {
+            Some(end) => &rest[end + closing.len()..],
+            None => "",
+        };
+    }
+    text.push_str(rest);
+    decode_entities(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn attribute(attributes: &[(String, String)], key: &str) -> Option<String> {
     attributes
         .iter()
@@ -171,7 +202,13 @@ fn decode_entities(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::forms;
+    use super::{forms, visible_text};
+
+    #[test]
+    fn visible_text_is_what_a_person_reads() {
+        let html = "<html><head><title>Sign in</title><style>p{}</style></head>\n<body><p class=x>Wrong &amp; <b>bad</b></p><script>alert(1)</script></body>";
+        assert_eq!(visible_text(html), "Sign in Wrong & bad");
+    }
 
     #[test]
     fn finds_forms_in_any_reasonable_markup() {

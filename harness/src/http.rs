@@ -355,7 +355,16 @@ impl Reply {
             }
         }
         let body = self.text();
-        if !body.trim().is_empty() {
+        if self.media_type() == "text/html" {
+            let words = crate::html::visible_text(&body);
+            write!(
+                text,
+                "\nbody (HTML, {} bytes), its text: {}",
+                self.body.len(),
+                excerpt(&words, 300)
+            )
+            .unwrap();
+        } else if !body.trim().is_empty() {
             write!(text, "\nbody: {}", excerpt(body.trim(), 300)).unwrap();
         }
         text

@@ -6,6 +6,7 @@
 //! follows `CONTRACT.md`; the step crates hold only their concept.
 
 pub mod config;
+pub mod memory_store;
 pub mod next;
 pub mod page;
 pub mod private;

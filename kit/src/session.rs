@@ -1,8 +1,8 @@
 //! The session cookie's settings, as the contract fixes them.
 
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore, cookie::SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, cookie::SameSite};
 
-use crate::Config;
+use crate::{Config, memory_store::MemoryStore};
 
 /// The cookie every step uses: `session`, `HttpOnly`, `SameSite=Lax` (so the
 /// cookie survives the top-level redirect back from an identity provider),
@@ -21,5 +21,5 @@ pub fn layer<S: SessionStore + Clone>(store: S, config: &Config) -> SessionManag
 
 /// An in-memory store: sessions vanish when the server stops (step 03 fixes that).
 pub fn memory_layer(config: &Config) -> SessionManagerLayer<MemoryStore> {
-    layer(MemoryStore::default(), config)
+    layer(MemoryStore::new(config.session_ttl), config)
 }
