@@ -17,5 +17,5 @@ pub mod unfinished;
 
 pub use config::Config;
 pub use next::local_next;
-pub use page::{Page, render};
+pub use page::{Page, Site, render};
 pub use serve::serve;

@@ -1,4 +1,6 @@
-//! Turning askama templates into responses.
+//! Turning askama templates into responses, and what every page shows.
+
+use std::time::Duration;
 
 use askama::Template;
 use axum::{
@@ -18,12 +20,32 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-/// What every page of the layout (`kit/templates/layout.html`) shows in its
-/// header: who is signed in, if anyone.
-#[derive(Clone, Debug, Default)]
+/// What the pages of every step need to know about the site. A step's own
+/// state hands it to the shared handlers through axum's `FromRef`.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// How long a session lives without use (`SESSION_TTL_SECS`).
+    pub session_ttl: Duration,
+    /// From step 02 on, people register and sign out: the layout links to
+    /// `/register` and shows a sign-out button.
+    pub has_accounts: bool,
+}
+
+impl Site {
+    pub fn page(&self, title: &'static str, username: Option<String>) -> Page {
+        Page {
+            title,
+            username,
+            has_accounts: self.has_accounts,
+        }
+    }
+}
+
+/// What the layout (`kit/templates/layout.html`) shows around every page.
+#[derive(Clone, Debug)]
 pub struct Page {
     pub title: &'static str,
+    /// Who is signed in, if anyone.
     pub username: Option<String>,
-    /// Steps before 02 have no sign-out, so the layout hides the button.
-    pub can_sign_out: bool,
+    pub has_accounts: bool,
 }

@@ -3,29 +3,49 @@
 // Until the TODOs are written, some imports and fields have no use yet.
 #![allow(unused_imports, dead_code)]
 
-mod auth;
-mod routes;
+pub mod auth;
+pub mod routes;
 mod users;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::{
     Router,
+    extract::FromRef,
     routing::{get, post},
 };
 
 pub use users::{User, Users};
 
+/// The state of step 01's app: its users, and what every page needs.
+/// Handlers take just the part they use (`State<kit::Site>`), so later
+/// steps can mount them on a state of their own.
 #[derive(Clone)]
 pub struct AppState {
     pub users: Arc<Users>,
-    pub session_ttl: Duration,
+    pub site: kit::Site,
+}
+
+impl FromRef<AppState> for Arc<Users> {
+    fn from_ref(state: &AppState) -> Self {
+        state.users.clone()
+    }
+}
+
+impl FromRef<AppState> for kit::Site {
+    fn from_ref(state: &AppState) -> Self {
+        state.site.clone()
+    }
 }
 
 pub fn app(config: &kit::Config) -> Router {
+    let site = kit::Site {
+        session_ttl: config.session_ttl,
+        has_accounts: false,
+    };
     let state = AppState {
         users: Arc::new(Users::compiled_in()),
-        session_ttl: config.session_ttl,
+        site,
     };
     // What only a signed-in user may see must never sit in a cache.
     let private = Router::new()

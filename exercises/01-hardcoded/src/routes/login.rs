@@ -1,5 +1,7 @@
 //! `POST /login`: check the credentials, start a session, go on.
 
+use std::sync::Arc;
+
 use axum::{
     Form,
     extract::State,
@@ -10,42 +12,46 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::home::Home;
-use crate::{AppState, auth};
+use crate::{Users, auth};
 
-/// Missing fields read as empty, so a bare POST is an ordinary failed
-/// sign-in (401), not a framework error.
+/// Missing fields read as empty, so a form without them is an ordinary
+/// failed sign-in (401), not a framework error.
 #[derive(Deserialize)]
 pub struct Credentials {
     #[serde(default)]
-    username: String,
+    pub username: String,
     #[serde(default)]
-    password: String,
+    pub password: String,
     #[serde(default)]
-    next: String,
+    pub next: String,
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
+    State(users): State<Arc<Users>>,
+    State(site): State<kit::Site>,
     session: Session,
     Form(form): Form<Credentials>,
 ) -> Response {
-    let Some(user) = state.users.verify(&form.username, &form.password) else {
+    let Some(user) = users.verify(&form.username, &form.password) else {
         // `?` logs the name quoted and escaped: a name with a newline in it
         // cannot forge a log line.
         tracing::info!(username = ?form.username, "failed sign-in");
-        // One message whether the name or the password was wrong: anything
-        // else tells an attacker which usernames exist.
-        let next = kit::local_next(&form.next).unwrap_or_default().to_owned();
-        let page = Home {
-            error: Some("Wrong username or password."),
-            ..Home::new(None, next)
-        };
-        return (StatusCode::UNAUTHORIZED, kit::render(&page)).into_response();
+        return refused(&site, &form.next);
     };
-    if let Err(error) = auth::sign_in(&session, &user.username, state.session_ttl).await {
+    if let Err(error) = auth::sign_in(&session, &user.username, site.session_ttl).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     tracing::info!(username = ?user.username, "signed in");
     Redirect::to(kit::local_next(&form.next).unwrap_or("/cabinet")).into_response()
+}
+
+/// 401 with the form again, and one message whether the name or the
+/// password was wrong: anything else tells an attacker which usernames exist.
+pub fn refused(site: &kit::Site, next: &str) -> Response {
+    let page = Home {
+        error: Some("Wrong username or password."),
+        ..Home::new(site.page("Sign in", None), next)
+    };
+    (StatusCode::UNAUTHORIZED, kit::render(&page)).into_response()
 }

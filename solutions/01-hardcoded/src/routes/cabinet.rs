@@ -7,20 +7,19 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::{AppState, auth};
+use crate::auth;
 
 #[derive(Template)]
 #[template(path = "cabinet.html")]
 struct Cabinet {
     page: kit::Page,
     username: String,
-    name: String,
 }
 
 // ANCHOR: show
-pub async fn show(State(state): State<AppState>, session: Session) -> Response {
+pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
     // exercise:cut
-    let Some(username) = auth::current_user(&session, state.session_ttl).await else {
+    let Some(username) = auth::current_user(&session, site.session_ttl).await else {
         return Redirect::to("/?next=%2Fcabinet").into_response();
     };
     // exercise:as
@@ -31,20 +30,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     //~ let _ = (&session, Redirect::to("/"));
     //~ let username = String::from("(nobody is signed in)");
     // exercise:end
-    let name = state
-        .users
-        .get(&username)
-        .map(|user| user.name.clone())
-        .unwrap_or_default();
-    let page = kit::Page {
-        title: "Cabinet",
-        username: Some(username.clone()),
-        can_sign_out: false,
-    };
-    kit::render(&Cabinet {
-        page,
-        username,
-        name,
-    })
+    let page = site.page("Cabinet", Some(username.clone()));
+    kit::render(&Cabinet { page, username })
 }
 // ANCHOR_END: show

@@ -8,7 +8,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{AppState, auth};
+use crate::auth;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -20,12 +20,8 @@ pub struct Home {
 }
 
 impl Home {
-    pub fn new(username: Option<String>, next: String) -> Self {
-        let page = kit::Page {
-            title: "Sign in",
-            username,
-            can_sign_out: false,
-        };
+    pub fn new(page: kit::Page, next: &str) -> Self {
+        let next = kit::local_next(next).unwrap_or_default().to_owned();
         Self {
             page,
             next,
@@ -41,11 +37,10 @@ pub struct Params {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(site): State<kit::Site>,
     session: Session,
     Query(params): Query<Params>,
 ) -> Response {
-    let username = auth::current_user(&session, state.session_ttl).await;
-    let next = kit::local_next(&params.next).unwrap_or_default().to_owned();
-    kit::render(&Home::new(username, next))
+    let username = auth::current_user(&session, site.session_ttl).await;
+    kit::render(&Home::new(site.page("Sign in", username), &params.next))
 }

@@ -9,10 +9,10 @@ use axum::{
 use serde_json::json;
 use tower_sessions::Session;
 
-use crate::{AppState, auth};
+use crate::auth;
 
-pub async fn show(State(state): State<AppState>, session: Session) -> Response {
-    match auth::current_user(&session, state.session_ttl).await {
+pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
+    match auth::current_user(&session, site.session_ttl).await {
         Some(username) => Json(json!({ "username": username })).into_response(),
         None => (
             StatusCode::UNAUTHORIZED,
