@@ -1,0 +1,85 @@
+//! `GET /register` shows the form; `POST /register` creates the account and
+//! signs it in.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use step01_solution::auth;
+use tower_sessions::Session;
+
+use crate::{AppState, accounts::RegisterError};
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct Register {
+    page: kit::Page,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn show(State(state): State<AppState>, session: Session) -> Response {
+    let username = auth::current_user(&session, state.site.session_ttl).await;
+    kit::render(&Register {
+        page: state.site.page("Register", username),
+        error: None,
+    })
+}
+
+// ANCHOR: submit
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<NewAccount>,
+) -> Response {
+    // exercise:cut
+    let refused = |status: StatusCode, error: &'static str| {
+        let page = Register {
+            page: state.site.page("Register", None),
+            error: Some(error),
+        };
+        (status, kit::render(&page)).into_response()
+    };
+    let username = match state
+        .accounts
+        .register(&form.username, &form.password)
+        .await
+    {
+        Ok(username) => username,
+        Err(RegisterError::Invalid(reason)) => return refused(StatusCode::BAD_REQUEST, reason),
+        Err(RegisterError::Taken) => {
+            return refused(StatusCode::CONFLICT, "This username is taken.");
+        }
+        Err(RegisterError::Storage(error)) => {
+            tracing::error!(%error, "cannot store a new account");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    tracing::info!(username = ?username, "registered");
+    // Registering signs the new user in, with a new session id like any sign-in.
+    if let Err(error) = auth::sign_in(&session, &username, state.site.session_ttl).await {
+        tracing::error!(%error, "cannot start a session");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    Redirect::to("/cabinet").into_response()
+    // exercise:as
+    // TODO(step 02): create the account with `state.accounts.register`.
+    // Answer 400 with the reason for bad input, 409 for a taken name, and on
+    // success sign the new user in (`auth::sign_in`) and go to /cabinet.
+    // See book/src/02-registration.md, "Registering".
+    //~ let _ = (&state, &session, &form.username, &form.password, RegisterError::Taken, Redirect::to("/"));
+    //~ todo!("register the account")
+    // exercise:end
+}
+// ANCHOR_END: submit
