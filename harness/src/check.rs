@@ -86,7 +86,11 @@ pub struct Ctx {
     pub server: Server,
     pub sandbox: Sandbox,
     pub launch: Launch,
+    /// The users checks sign in as: compiled in (step 01) or registered by
+    /// the step's registration check.
     pub users: Vec<fixtures::User>,
+    /// Users register themselves (step 02 on).
+    pub has_accounts: bool,
 }
 
 impl Ctx {
@@ -123,8 +127,55 @@ impl Ctx {
         }
     }
 
-    /// A user from `fixtures/users.toml`, by position.
+    /// The main server's `DATA_DIR`, to read the files it keeps.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        let dir = self
+            .launch
+            .env
+            .iter()
+            .find(|(name, _)| name == "DATA_DIR")
+            .map(|(_, dir)| dir.as_str());
+        std::path::PathBuf::from(dir.unwrap_or("."))
+    }
+
+    /// A user to sign in as, by position (the last one when there are fewer).
     pub fn user(&self, index: usize) -> &fixtures::User {
         &self.users[index.min(self.users.len() - 1)]
+    }
+
+    /// Makes sure `user` exists on the server behind `http`: registers it
+    /// where users register themselves (a fresh server knows no one).
+    pub async fn ensure_account(&self, http: &Http, user: &fixtures::User) -> Result<(), Failure> {
+        if !self.has_accounts {
+            return Ok(());
+        }
+        let fields = [
+            ("username", user.username.as_str()),
+            ("password", user.password.as_str()),
+        ];
+        let reply = http.post_form("/register", &fields).send().await?;
+        match reply.status {
+            303 | 409 => Ok(()),
+            _ => Err(reply.fail("303 See Other (registered) or 409 Conflict (already there)")),
+        }
+    }
+
+    /// Stops the server (SIGTERM, or `kill` for SIGKILL at once) and starts
+    /// it again on the same data folder, as after a crash or a deploy.
+    pub async fn restart(&mut self, kill: bool) -> Result<(), Failure> {
+        if kill {
+            self.server.kill().await;
+        } else {
+            self.server.stop().await;
+        }
+        let server = Server::start(&self.launch, crate::server::free_port())
+            .await
+            .map_err(|failure| {
+                Failure::new("the server to start again on the same DATA_DIR")
+                    .got(format!("{}\n{}", failure.reason, failure.log))
+            })?;
+        self.http = Http::new(&server.base_url);
+        self.server = server;
+        Ok(())
     }
 }

@@ -25,3 +25,21 @@ pub fn users(kit_root: &Path) -> anyhow::Result<Vec<User>> {
     anyhow::ensure!(!file.users.is_empty(), "{} lists no users", path.display());
     Ok(file.users)
 }
+
+/// Accounts a grading run registers itself (steps with registration): new
+/// names each run, and passwords with spaces, quotes and non-ASCII letters,
+/// so a server that mangles any of them is caught.
+pub fn fresh_accounts() -> Vec<User> {
+    let token = crate::sandbox::random_token();
+    let tag = &token[..6];
+    let account = |name: &str, password: String| User {
+        username: format!("{name}{tag}"),
+        password,
+    };
+    vec![
+        account("amy", format!("Correct \"horse\" 'battery' stäple {tag}")),
+        account("ben", format!("ben's pass phrase, {tag}!")),
+        account("cat", format!("cat-{token}")),
+        account("dan", format!("dan-{token}")),
+    ]
+}

@@ -42,8 +42,12 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
     let mut report = Report::new(step, target);
     let root = kit_root();
     let prepared = async {
-        let users = fixtures::users(&root)
-            .map_err(|e| Failure::new("the kit's fixtures").got(e.to_string()))?;
+        let users = if step.has_accounts {
+            fixtures::fresh_accounts()
+        } else {
+            fixtures::users(&root)
+                .map_err(|e| Failure::new("the kit's fixtures").got(e.to_string()))?
+        };
         let mut sandbox = Sandbox::new()
             .map_err(|e| Failure::new("a temporary folder to grade in").got(e.to_string()))?;
         let program = target
@@ -91,6 +95,7 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             sandbox,
             launch,
             users,
+            has_accounts: step.has_accounts,
         })
     }
     .await;
@@ -137,14 +142,15 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
                 let words = server::exit_words(status);
                 if restarts < RESTARTS {
                     restarts += 1;
-                    match restart(&mut cx).await {
+                    match cx.restart(false).await {
                         Ok(()) => report.notes.push(format!(
                             "the server exited ({words}) during {}; it was started again",
                             check.id
                         )),
-                        Err(reason) => {
+                        Err(failure) => {
                             given_up = Some(format!(
-                                "the server exited ({words}) and did not start again: {reason}"
+                                "the server exited ({words}) and did not start again: {}",
+                                failure.got.unwrap_or_default()
                             ))
                         }
                     }
@@ -188,14 +194,4 @@ async fn settle(server: &mut Server) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn restart(cx: &mut Ctx) -> Result<(), String> {
-    cx.server.stop().await;
-    let server = Server::start(&cx.launch, server::free_port())
-        .await
-        .map_err(|f| f.reason)?;
-    cx.http = Http::new(&server.base_url);
-    cx.server = server;
-    Ok(())
 }

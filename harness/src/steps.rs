@@ -10,15 +10,27 @@ pub struct Step {
     /// The folder under `exercises/` and `solutions/`.
     pub folder: &'static str,
     pub title: &'static str,
+    /// From step 02, users register themselves; before, they are compiled in.
+    pub has_accounts: bool,
     pub checks: fn() -> Vec<Check>,
 }
 
-pub static STEPS: &[Step] = &[Step {
-    id: "01",
-    folder: "01-hardcoded",
-    title: "A login form with compiled-in users",
-    checks: checks::s01::checks,
-}];
+pub static STEPS: &[Step] = &[
+    Step {
+        id: "01",
+        folder: "01-hardcoded",
+        title: "A login form with compiled-in users",
+        has_accounts: false,
+        checks: checks::s01::checks,
+    },
+    Step {
+        id: "02",
+        folder: "02-registration",
+        title: "Registration with argon2id, logout, cross-site refusal, throttling",
+        has_accounts: true,
+        checks: checks::s02::checks,
+    },
+];
 
 /// The step called `name`: "01", "1" or "01-hardcoded".
 pub fn find(name: &str) -> Option<&'static Step> {

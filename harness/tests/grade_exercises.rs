@@ -5,13 +5,22 @@ mod common;
 
 use harness::target::Target;
 
-#[tokio::test]
-async fn the_step_01_exercise_fails_only_its_concept() {
-    let report = common::grade("01", Target::Exercise, &common::quiet()).await;
+async fn snapshot(step: &str) {
+    let report = common::grade(step, Target::Exercise, &common::quiet()).await;
     let lines: Vec<String> = common::statuses(&report)
         .iter()
         .map(|(id, status)| format!("{id}: {status:?}"))
         .collect();
-    insta::assert_snapshot!(lines.join("\n"));
+    insta::assert_snapshot!(format!("exercise-{step}"), lines.join("\n"));
     assert!(report.score() < report.max_score());
+}
+
+#[tokio::test]
+async fn the_step_01_exercise_fails_only_its_concept() {
+    snapshot("01").await;
+}
+
+#[tokio::test]
+async fn the_step_02_exercise_fails_only_its_concept() {
+    snapshot("02").await;
 }

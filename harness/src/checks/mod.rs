@@ -1,6 +1,7 @@
 //! The checks of every step, a module a step, and what they share.
 
 pub mod s01;
+pub mod s02;
 
 use reqwest::Url;
 

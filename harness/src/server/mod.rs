@@ -81,6 +81,8 @@ impl Server {
                     .iter()
                     .filter_map(|k| Some((k, std::env::var(k).ok()?))),
             )
+            // Where the harness reaches it, unless a check says otherwise.
+            .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .env("PORT", port.to_string())
             .stdin(Stdio::null())
@@ -187,6 +189,16 @@ impl Server {
         }
         process_group::unregister(self.pgid);
         Stopped { status, took }
+    }
+}
+
+impl Server {
+    /// SIGKILL to the whole group at once: a crash, as far as the server's
+    /// files can tell.
+    pub async fn kill(&mut self) {
+        process_group::signal(self.pgid, libc::SIGKILL);
+        let _ = self.child.wait().await;
+        process_group::unregister(self.pgid);
     }
 }
 

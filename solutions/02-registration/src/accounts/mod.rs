@@ -38,10 +38,12 @@ pub struct Accounts {
     /// Held across the whole read-modify-write of the file, so parallel
     /// registrations are written one after the other and none is lost.
     accounts: Mutex<BTreeMap<String, Account>>,
-    /// Verified against when the username is unknown, so that an unknown
-    /// name costs the same argon2 work as a wrong password.
-    dummy_hash: String,
 }
+
+/// Verified against when the username is unknown, so that an unknown name
+/// costs the same argon2 work as a wrong password. It is the hash of 32
+/// random bytes that were thrown away: no password matches it.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dmd1viD2ImSMUjsgc/f7wQ$eituz3poQX3Ea0RVWj9P/hV+Ml5NQSACD4v0/sswxqk";
 
 impl Accounts {
     /// Loads `users.json` from `data_dir`, if there is one. A file that does
@@ -55,11 +57,9 @@ impl Accounts {
             Err(error) if error.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
             Err(error) => return Err(format!("cannot read {}: {error}", file.display()).into()),
         };
-        let dummy_hash = password::hash("a password no account has").await?;
         Ok(Self {
             file,
             accounts: Mutex::new(accounts),
-            dummy_hash,
         })
     }
 
@@ -69,7 +69,7 @@ impl Accounts {
         let account = self.accounts.lock().await.get(&key(username)).cloned();
         let hash = account
             .as_ref()
-            .map_or(self.dummy_hash.as_str(), |a| a.password_hash.as_str());
+            .map_or(DUMMY_HASH, |a| a.password_hash.as_str());
         let matches = password::verify(password, hash).await;
         account.filter(|_| matches).map(|account| account.username)
     }

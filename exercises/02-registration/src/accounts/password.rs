@@ -1,0 +1,59 @@
+//! Password hashing with argon2id, off the async runtime's threads.
+
+use std::io;
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
+    password_hash::phc::PasswordHash,
+};
+
+/// OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB of
+/// memory, 2 passes, 1 lane. About 30 ms on one core: slow enough to make
+/// each guess at a stolen hash cost, fast enough for a sign-in.
+fn argon2id() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) with a
+/// fresh random salt, so equal passwords get different hashes.
+pub async fn hash(password: &str) -> io::Result<String> {
+    // TODO(step 02): hash `password` with argon2id (`argon2id()` above) and
+    // return the PHC string. Hashing is slow on purpose: run it with
+    // `tokio::task::spawn_blocking`. See book/src/02-registration.md,
+    // "Storing passwords".
+    let _ = (password, argon2id);
+    todo!("hash the password with argon2id")
+}
+
+/// Whether `password` is the one `phc` was made from. The parameters and
+/// salt come from the PHC string itself.
+pub async fn verify(password: &str, phc: &str) -> bool {
+    // TODO(step 02): check `password` against the PHC string `phc`
+    // (`PasswordHash::new`, then `verify_password`), on a blocking thread.
+    let _ = (password, phc);
+    todo!("verify the password against its hash")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hash, verify};
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_nothing_else() {
+        let phc = hash("correct horse battery staple").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(!phc.contains("correct horse"));
+        assert!(verify("correct horse battery staple", &phc).await);
+        assert!(!verify("correct horse battery stapl", &phc).await);
+        assert!(!verify("correct horse battery staple", "not a hash").await);
+    }
+
+    #[tokio::test]
+    async fn equal_passwords_get_different_salts() {
+        assert_ne!(
+            hash("same password").await.unwrap(),
+            hash("same password").await.unwrap()
+        );
+    }
+}

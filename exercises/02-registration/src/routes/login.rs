@@ -1,0 +1,43 @@
+//! `POST /login`, now against the argon2id hashes, and throttled.
+
+use axum::{
+    Form,
+    extract::State,
+    http::{StatusCode, header::RETRY_AFTER},
+    response::{IntoResponse, Redirect, Response},
+};
+use step01_solution::{auth, routes::login::Credentials};
+use tower_sessions::Session;
+
+use crate::AppState;
+
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<Credentials>,
+) -> Response {
+    if let Some(wait) = state.throttle.wait(&form.username) {
+        tracing::warn!(username = ?form.username, "sign-in throttled");
+        let seconds = wait.as_secs() + 1;
+        let message =
+            format!("Too many failed sign-ins for this name. Try again in {seconds} s.\n");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, seconds.to_string())],
+            message,
+        )
+            .into_response();
+    }
+    let Some(username) = state.accounts.verify(&form.username, &form.password).await else {
+        state.throttle.failed(&form.username);
+        tracing::info!(username = ?form.username, "failed sign-in");
+        return step01_solution::routes::login::refused(&state.site, &form.next);
+    };
+    state.throttle.succeeded(&username);
+    if let Err(error) = auth::sign_in(&session, &username, state.site.session_ttl).await {
+        tracing::error!(%error, "cannot start a session");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    tracing::info!(username = ?username, "signed in");
+    Redirect::to(kit::local_next(&form.next).unwrap_or("/cabinet")).into_response()
+}
