@@ -304,6 +304,21 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Every value of a header that may be repeated.
+    pub fn header_values(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect()
+    }
+
+    /// JSON by its media type: `application/json` or any `+json` type.
+    pub fn is_json(&self) -> bool {
+        let media_type = self.media_type();
+        media_type == "application/json" || media_type.ends_with("+json")
+    }
+
     /// The media type without parameters, in lower case.
     pub fn media_type(&self) -> String {
         let value = self.header("content-type").unwrap_or("");

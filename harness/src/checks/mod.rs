@@ -35,7 +35,8 @@ pub fn expect_redirect(reply: &Reply, base_url: &str, path: &str) -> Result<(), 
 
 /// Fails unless the answer has `Cache-Control: no-store`.
 pub fn expect_no_store(reply: &Reply) -> Result<(), Failure> {
-    let no_store = reply.header("cache-control").is_some_and(|value| {
+    // Repeated Cache-Control fields are one comma-separated list (RFC 9110, 5.3).
+    let no_store = reply.header_values("cache-control").iter().any(|value| {
         value
             .split(',')
             .any(|d| d.trim().eq_ignore_ascii_case("no-store"))

@@ -68,7 +68,13 @@ impl Server {
         let mut command = match &launch.program {
             Program::Binary(path) => Command::new(path),
             Program::Shell(line) => {
-                let mut command = Command::new("/bin/sh");
+                // bash runs a lone command in place of itself, so SIGTERM
+                // reaches the server; dash would fork it and die first.
+                let shell = ["/bin/bash", "/usr/bin/bash"]
+                    .into_iter()
+                    .find(|path| std::path::Path::new(path).exists())
+                    .unwrap_or("/bin/sh");
+                let mut command = Command::new(shell);
                 command.arg("-c").arg(line);
                 command
             }
@@ -175,12 +181,19 @@ impl Server {
     pub async fn stop(&mut self) -> Stopped {
         let started = Instant::now();
         let mut status = self.exited();
-        if status.is_none() {
+        if status.is_none() || process_group::alive(self.pgid) {
             process_group::signal(self.pgid, libc::SIGTERM);
-            status = tokio::time::timeout(GRACE, self.child.wait())
-                .await
-                .ok()
-                .and_then(Result::ok);
+            let deadline = tokio::time::Instant::now() + GRACE;
+            if status.is_none() {
+                status = tokio::time::timeout_at(deadline, self.child.wait())
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+            }
+            // What the server started gets the same grace as the server.
+            while process_group::alive(self.pgid) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
         let took = started.elapsed();
         process_group::signal(self.pgid, libc::SIGKILL);

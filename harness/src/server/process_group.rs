@@ -26,6 +26,30 @@ pub fn signal(pgid: i32, signal: i32) {
     }
 }
 
+/// Whether any process of the group is still running (zombies, which only
+/// wait for their parent to reap them, do not count).
+pub fn alive(pgid: i32) -> bool {
+    if pgid <= 0 {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some((_, fields)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut fields = fields.split_whitespace();
+        let state = fields.next();
+        let group = fields.nth(1).and_then(|g| g.parse::<i32>().ok());
+        group == Some(pgid) && state != Some("Z")
+    })
+}
+
 /// Kills every registered group: what Ctrl-C does before the harness exits.
 pub fn kill_all() {
     for pgid in LIVE.lock().expect("registry lock").iter() {

@@ -1,0 +1,37 @@
+//! The contract does not depend on Rust: a server written to it in another
+//! language gets full marks, graded through `--cmd` like any other.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use harness::{kit_root::kit_root, target::Target};
+
+/// Why the Python server cannot run here, if it cannot: no `python3` on
+/// PATH, or one older than 3.11 (the server needs `tomllib`).
+fn python_missing() -> Option<&'static str> {
+    let status = Command::new("python3")
+        .args(["-c", "import sys; sys.exit(sys.version_info < (3, 11))"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Err(_) => Some("python3 is not on PATH"),
+        Ok(status) if !status.success() => Some("python3 is older than 3.11 (no tomllib)"),
+        Ok(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn a_step_01_server_in_python_gets_full_marks() {
+    if let Some(why) = python_missing() {
+        println!("SKIPPED a_step_01_server_in_python_gets_full_marks: {why}");
+        return;
+    }
+    let path = kit_root().join("harness/tests/python/step01_server.py");
+    assert!(path.is_file(), "{} is missing", path.display());
+    let target = Target::Cmd(format!("python3 '{}'", path.display()));
+    let report = common::grade("01", target, &common::quiet()).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+    assert_eq!(report.score(), report.max_score());
+}
