@@ -25,12 +25,8 @@ pub fn checks_table(step: &Step) -> String {
             _ => check.book.to_owned(),
         };
         let title = check.title.replace('|', "\\|");
-        writeln!(
-            table,
-            "| `{}` | {} | {needs} | [{title}]({link}) |",
-            check.id, check.points
-        )
-        .unwrap();
+        writeln!(table, "| `{}` | {} | {needs} | [{title}]({link}) |", check.id, check.points)
+            .unwrap();
     }
     table
 }
@@ -86,12 +82,7 @@ mod tests {
         let page = "# Step 01: a login form\n## Where to go after sign-in\n```\n# not a heading\n```\n## Checks\n## Checks\n";
         assert_eq!(
             heading_ids(page),
-            [
-                "step-01-a-login-form",
-                "where-to-go-after-sign-in",
-                "checks",
-                "checks-1"
-            ]
+            ["step-01-a-login-form", "where-to-go-after-sign-in", "checks", "checks-1"]
         );
     }
 }

@@ -22,21 +22,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(expected: impl Into<String>) -> Self {
-        Self {
-            expected: expected.into(),
-            sent: None,
-            got: None,
-            no_answer: false,
-        }
+        Self { expected: expected.into(), sent: None, got: None, no_answer: false }
     }
 
     pub fn no_answer(sent: String, got: String) -> Self {
-        Self {
-            expected: "an answer".into(),
-            sent: Some(sent),
-            got: Some(got),
-            no_answer: true,
-        }
+        Self { expected: "an answer".into(), sent: Some(sent), got: Some(got), no_answer: true }
     }
 
     pub fn sent(mut self, sent: impl Into<String>) -> Self {
@@ -104,16 +94,10 @@ impl Ctx {
             .fresh_data_dir()
             .map_err(|e| Failure::new("a fresh data folder").got(e.to_string()))?;
         let mut launch = self.launch.clone();
-        launch
-            .env
-            .retain(|(k, _)| k != "DATA_DIR" && !env.iter().any(|(name, _)| k == name));
-        launch
-            .env
-            .push(("DATA_DIR".into(), data_dir.display().to_string()));
+        launch.env.retain(|(k, _)| k != "DATA_DIR" && !env.iter().any(|(name, _)| k == name));
+        launch.env.push(("DATA_DIR".into(), data_dir.display().to_string()));
         for (name, value) in env {
-            launch
-                .env
-                .push(((*name).into(), value.replace("{port}", &port.to_string())));
+            launch.env.push(((*name).into(), value.replace("{port}", &port.to_string())));
         }
         let described: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         match Server::start(&launch, port).await {
@@ -149,10 +133,7 @@ impl Ctx {
         if !self.has_accounts {
             return Ok(());
         }
-        let fields = [
-            ("username", user.username.as_str()),
-            ("password", user.password.as_str()),
-        ];
+        let fields = [("username", user.username.as_str()), ("password", user.password.as_str())];
         let reply = http.post_form("/register", &fields).send().await?;
         match reply.status {
             303 | 409 => Ok(()),
@@ -168,9 +149,8 @@ impl Ctx {
         } else {
             self.server.stop().await;
         }
-        let server = Server::start(&self.launch, crate::server::free_port())
-            .await
-            .map_err(|failure| {
+        let server =
+            Server::start(&self.launch, crate::server::free_port()).await.map_err(|failure| {
                 Failure::new("the server to start again on the same DATA_DIR")
                     .got(format!("{}\n{}", failure.reason, failure.log))
             })?;

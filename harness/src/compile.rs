@@ -45,22 +45,14 @@ struct Diagnostic {
 pub async fn build(manifest: &Path, echo: bool) -> Result<PathBuf, BuildFailure> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let colour = echo && std::io::stderr().is_terminal();
-    let format = if colour {
-        "json-diagnostic-rendered-ansi"
-    } else {
-        "json"
-    };
+    let format = if colour { "json-diagnostic-rendered-ansi" } else { "json" };
     let mut child = Command::new(cargo)
         .args(["build", "--message-format", format, "--manifest-path"])
         .arg(manifest)
         .env("CARGO_TERM_COLOR", if colour { "always" } else { "never" })
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(if echo {
-            Stdio::inherit()
-        } else {
-            Stdio::piped()
-        })
+        .stderr(if echo { Stdio::inherit() } else { Stdio::piped() })
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| BuildFailure {

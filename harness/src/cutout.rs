@@ -49,24 +49,17 @@ pub fn cut(source: &str) -> Result<String, CutError> {
         let trimmed = line.trim_start();
         let marker = match trimmed.trim_end() {
             "// exercise:cut" => Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region")),
-            "// exercise:as" => Some((
-                Mode::Cut,
-                Mode::Replace,
-                "`exercise:as` without `exercise:cut`",
-            )),
-            "// exercise:end" => Some((
-                Mode::Replace,
-                Mode::Keep,
-                "`exercise:end` without `exercise:as`",
-            )),
+            "// exercise:as" => {
+                Some((Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"))
+            }
+            "// exercise:end" => {
+                Some((Mode::Replace, Mode::Keep, "`exercise:end` without `exercise:as`"))
+            }
             _ => None,
         };
         if let Some((from, to, problem)) = marker {
             if mode != from {
-                return Err(CutError {
-                    line: number,
-                    problem,
-                });
+                return Err(CutError { line: number, problem });
             }
             mode = to;
             last = number;
@@ -93,10 +86,7 @@ pub fn cut(source: &str) -> Result<String, CutError> {
         out.push('\n');
     }
     if mode != Mode::Keep {
-        return Err(CutError {
-            line: last,
-            problem: "region not closed by `exercise:end`",
-        });
+        return Err(CutError { line: last, problem: "region not closed by `exercise:end`" });
     }
     Ok(out)
 }
@@ -113,10 +103,7 @@ pub fn exercise_files(
     let exercise_lib = exercise_package.replace('-', "_");
     let mut files = Vec::new();
     for path in walk(solution_dir)? {
-        let relative = path
-            .strip_prefix(solution_dir)
-            .expect("walk stays inside")
-            .to_path_buf();
+        let relative = path.strip_prefix(solution_dir).expect("walk stays inside").to_path_buf();
         let bytes = fs::read(&path)?;
         let contents = match relative.extension().and_then(|e| e.to_str()) {
             Some("rs") => {
@@ -168,31 +155,19 @@ mod tests {
     #[test]
     fn a_region_is_replaced_and_its_code_uncommented() {
         let source = "fn f() {\n    // exercise:cut\n    real();\n    // exercise:as\n    // TODO: write it\n    //~ todo!()\n    //~\n    // exercise:end\n}\n";
-        assert_eq!(
-            cut(source).unwrap(),
-            "fn f() {\n    // TODO: write it\n    todo!()\n\n}\n"
-        );
+        assert_eq!(cut(source).unwrap(), "fn f() {\n    // TODO: write it\n    todo!()\n\n}\n");
     }
 
     #[test]
     fn anchors_are_dropped_and_the_rest_kept() {
-        assert_eq!(
-            cut("// ANCHOR: a\nx();\n// ANCHOR_END: a\n").unwrap(),
-            "x();\n"
-        );
+        assert_eq!(cut("// ANCHOR: a\nx();\n// ANCHOR_END: a\n").unwrap(), "x();\n");
     }
 
     #[test]
     fn broken_markers_are_errors_with_the_line() {
         assert_eq!(cut("// exercise:as\n").unwrap_err().line, 1);
-        assert_eq!(
-            cut("// exercise:cut\n// exercise:cut\n").unwrap_err().line,
-            2
-        );
+        assert_eq!(cut("// exercise:cut\n// exercise:cut\n").unwrap_err().line, 2);
         assert_eq!(cut("a\n// exercise:cut\nb\n").unwrap_err().line, 2);
-        assert_eq!(
-            cut("// exercise:cut\n// exercise:end\n").unwrap_err().line,
-            2
-        );
+        assert_eq!(cut("// exercise:cut\n// exercise:end\n").unwrap_err().line, 2);
     }
 }

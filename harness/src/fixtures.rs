@@ -32,10 +32,8 @@ pub fn users(kit_root: &Path) -> anyhow::Result<Vec<User>> {
 pub fn fresh_accounts() -> Vec<User> {
     let token = crate::sandbox::random_token();
     let tag = &token[..6];
-    let account = |name: &str, password: String| User {
-        username: format!("{name}{tag}"),
-        password,
-    };
+    let account =
+        |name: &str, password: String| User { username: format!("{name}{tag}"), password };
     vec![
         account("amy", format!("Correct \"horse\" 'battery' stäple {tag}")),
         account("ben", format!("ben's pass phrase, {tag}!")),

@@ -75,17 +75,11 @@ pub fn visible_text(html: &str) -> String {
         };
     }
     text.push_str(rest);
-    decode_entities(&text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    decode_entities(&text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn attribute(attributes: &[(String, String)], key: &str) -> Option<String> {
-    attributes
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
+    attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
 /// Start and end tags with lower-cased names and decoded attribute values.

@@ -29,10 +29,7 @@ impl Http {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("a plain HTTP client");
-        Self {
-            client,
-            base_url: base_url.to_owned(),
-        }
+        Self { client, base_url: base_url.to_owned() }
     }
 
     pub fn get(&self, path: &str) -> Request<'_> {
@@ -41,10 +38,7 @@ impl Http {
 
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Request<'_> {
         let mut request = self.request("POST", path);
-        request.form = fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        request.form = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         request
     }
 
@@ -76,10 +70,7 @@ impl Http {
         let raw = match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
             Ok(Ok(raw)) => raw,
             Ok(Err(error)) => {
-                return Err(Failure::no_answer(
-                    sent,
-                    format!("the connection failed: {error}"),
-                ));
+                return Err(Failure::no_answer(sent, format!("the connection failed: {error}")));
             }
             Err(_) => return Err(Failure::no_answer(sent, timeout_words())),
         };
@@ -96,10 +87,7 @@ fn parse_raw(sent: String, raw: &[u8]) -> Result<Reply, Failure> {
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|code| code.parse().ok());
     let (Some(split), Some(status)) = (split, status) else {
-        let got = format!(
-            "not an HTTP answer: {:?}",
-            excerpt(&String::from_utf8_lossy(raw), 200)
-        );
+        let got = format!("not an HTTP answer: {:?}", excerpt(&String::from_utf8_lossy(raw), 200));
         return Err(Failure::new("an HTTP answer").sent(sent).got(got));
     };
     let mut headers = HeaderMap::new();
@@ -113,12 +101,7 @@ fn parse_raw(sent: String, raw: &[u8]) -> Result<Reply, Failure> {
             headers.append(name, value);
         }
     }
-    Ok(Reply {
-        sent,
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    })
+    Ok(Reply { sent, status, headers, body: raw[split + 4..].to_vec() })
 }
 
 /// One request being put together by a check.
@@ -153,11 +136,7 @@ impl Request<'_> {
             write!(text, " with {name}: {value}").unwrap();
         }
         if !self.form.is_empty() {
-            let fields: Vec<String> = self
-                .form
-                .iter()
-                .map(|(k, v)| format!("{k}={v:?}"))
-                .collect();
+            let fields: Vec<String> = self.form.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
             write!(text, " with form {}", fields.join(", ")).unwrap();
         }
         text
@@ -184,16 +163,9 @@ impl Request<'_> {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply {
-                sent: sent.clone(),
-                status,
-                headers,
-                body,
-            })
+            Ok::<_, reqwest::Error>(Reply { sent: sent.clone(), status, headers, body })
         };
-        answer
-            .await
-            .map_err(|error| Failure::no_answer(sent, transport_words(&error)))
+        answer.await.map_err(|error| Failure::no_answer(sent, transport_words(&error)))
     }
 }
 
@@ -269,21 +241,14 @@ impl SetCookie {
     }
 
     pub fn get(&self, attribute: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == attribute)
-            .and_then(|(_, v)| v.as_deref())
+        self.attributes.iter().find(|(k, _)| k == attribute).and_then(|(_, v)| v.as_deref())
     }
 
     /// A cookie that deletes itself (expired, or `Max-Age` of zero or less).
     pub fn is_removal(&self) -> bool {
-        self.get("max-age")
-            .and_then(|v| v.parse::<i64>().ok())
-            .is_some_and(|age| age <= 0)
+        self.get("max-age").and_then(|v| v.parse::<i64>().ok()).is_some_and(|age| age <= 0)
             || self.value.is_empty()
-            || self
-                .get("expires")
-                .is_some_and(|date| date.contains("1970"))
+            || self.get("expires").is_some_and(|date| date.contains("1970"))
     }
 }
 
@@ -322,12 +287,7 @@ impl Reply {
     /// The media type without parameters, in lower case.
     pub fn media_type(&self) -> String {
         let value = self.header("content-type").unwrap_or("");
-        value
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
+        value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
     }
 
     /// The last `session` cookie the answer sets, if any.
@@ -341,9 +301,7 @@ impl Reply {
 
     /// A session cookie that is set (not removed) by this answer.
     pub fn new_session(&self) -> Option<String> {
-        self.session_cookie()
-            .filter(|c| !c.is_removal())
-            .map(|c| c.value)
+        self.session_cookie().filter(|c| !c.is_removal()).map(|c| c.value)
     }
 
     /// "303 See Other", the headers that matter and the start of the body.
@@ -353,20 +311,9 @@ impl Reply {
             .and_then(|s| s.canonical_reason())
             .unwrap_or("");
         let mut text = format!("{} {reason}", self.status);
-        for name in [
-            "location",
-            "content-type",
-            "cache-control",
-            "set-cookie",
-            "retry-after",
-        ] {
+        for name in ["location", "content-type", "cache-control", "set-cookie", "retry-after"] {
             for value in self.headers.get_all(name) {
-                write!(
-                    text,
-                    "\n{name}: {}",
-                    String::from_utf8_lossy(value.as_bytes())
-                )
-                .unwrap();
+                write!(text, "\n{name}: {}", String::from_utf8_lossy(value.as_bytes())).unwrap();
             }
         }
         let body = self.text();
@@ -387,8 +334,6 @@ impl Reply {
 
     /// A failure that shows this exchange.
     pub fn fail(&self, expected: impl Into<String>) -> Failure {
-        Failure::new(expected)
-            .sent(self.sent.clone())
-            .got(self.summary())
+        Failure::new(expected).sent(self.sent.clone()).got(self.summary())
     }
 }

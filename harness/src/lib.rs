@@ -15,6 +15,7 @@ pub mod cutout;
 pub mod fixtures;
 pub mod html;
 pub mod http;
+pub mod idp;
 pub mod kit_root;
 pub mod report;
 pub mod runner;

@@ -52,6 +52,15 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 30)]
         start_timeout: u64,
     },
+    /// Runs the mock OpenID provider alone, to try steps 05 and 06 in a browser.
+    Idp {
+        /// The port on 127.0.0.1 (0: any free one).
+        #[arg(long, default_value_t = harness::idp::DEFAULT_PORT)]
+        port: u16,
+        /// Its users and clients (default: fixtures/idp.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// For the kit's authors.
     #[command(subcommand, hide = true)]
     Dev(Dev),
@@ -93,14 +102,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => first_unfinished().await,
             Some(Command::List { checks, format }) => list(checks, format),
-            Some(Command::Check {
-                step,
-                solution,
-                path,
-                cmd,
-                format,
-                start_timeout,
-            }) => {
+            Some(Command::Check { step, solution, path, cmd, format, start_timeout }) => {
                 let Some(step) = steps::find(&step) else {
                     return unknown_step(&step);
                 };
@@ -116,11 +118,10 @@ fn main() -> ExitCode {
                 };
                 let report = runner::grade(step, &target, &options).await;
                 print(&report, format);
-                if report.all_passed() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
+                if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            }
+            Some(Command::Idp { port, config }) => {
+                harness::idp::serve_for_browser(port, config).await
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
             Some(Command::Dev(Dev::Book)) => write_checks_tables(),
@@ -140,12 +141,7 @@ async fn first_unfinished() -> ExitCode {
             );
             return ExitCode::FAILURE;
         }
-        println!(
-            "Step {} passes: {}/{}.",
-            step.id,
-            report.score(),
-            report.max_score()
-        );
+        println!("Step {} passes: {}/{}.", step.id, report.score(), report.max_score());
     }
     println!("Every step passes. Well done!");
     ExitCode::SUCCESS
@@ -167,10 +163,7 @@ fn colour() -> bool {
 
 fn unknown_step(name: &str) -> ExitCode {
     let known: Vec<&str> = STEPS.iter().map(|s| s.id).collect();
-    eprintln!(
-        "error: there is no step {name:?}; the steps are {}",
-        known.join(", ")
-    );
+    eprintln!("error: there is no step {name:?}; the steps are {}", known.join(", "));
     ExitCode::from(2)
 }
 
@@ -187,10 +180,7 @@ fn list(with_checks: bool, format: ListFormat) -> ExitCode {
                 );
                 if with_checks {
                     for check in (step.checks)() {
-                        println!(
-                            "      {:<28} {:>2}  {}",
-                            check.id, check.points, check.title
-                        );
+                        println!("      {:<28} {:>2}  {}", check.id, check.points, check.title);
                     }
                 }
             }
@@ -231,15 +221,8 @@ fn sync(check_only: bool) -> ExitCode {
         }
     }
     for path in &drifted {
-        let verb = if check_only {
-            "differs from its solution"
-        } else {
-            "written"
-        };
-        eprintln!(
-            "{}: {verb}",
-            path.strip_prefix(&root).unwrap_or(path).display()
-        );
+        let verb = if check_only { "differs from its solution" } else { "written" };
+        eprintln!("{}: {verb}", path.strip_prefix(&root).unwrap_or(path).display());
     }
     if check_only && !drifted.is_empty() {
         eprintln!("run `cargo authlings dev sync` to make the exercises from the solutions again");

@@ -50,19 +50,14 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
         };
         let mut sandbox = Sandbox::new()
             .map_err(|e| Failure::new("a temporary folder to grade in").got(e.to_string()))?;
-        let program = target
-            .program(step, &root, options.echo_build)
-            .await
-            .map_err(|build| {
-                let got = if build.diagnostics.is_empty() {
-                    build.summary.clone()
-                } else {
-                    format!("{}:\n{}", build.summary, build.diagnostics.trim_end())
-                };
-                Failure::new("the server to compile")
-                    .sent("cargo build")
-                    .got(got)
-            })?;
+        let program = target.program(step, &root, options.echo_build).await.map_err(|build| {
+            let got = if build.diagnostics.is_empty() {
+                build.summary.clone()
+            } else {
+                format!("{}:\n{}", build.summary, build.diagnostics.trim_end())
+            };
+            Failure::new("the server to compile").sent("cargo build").got(got)
+        })?;
         let data_dir = sandbox
             .fresh_data_dir()
             .map_err(|e| Failure::new("a data folder").got(e.to_string()))?;
@@ -72,10 +67,7 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             env: vec![
                 ("HOST".into(), "127.0.0.1".into()),
                 ("DATA_DIR".into(), data_dir.display().to_string()),
-                (
-                    "STATIC_DIR".into(),
-                    sandbox.static_dir.display().to_string(),
-                ),
+                ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
                 (
                     "SESSION_SECRET".into(),
                     format!("{}{}", sandbox::random_token(), sandbox::random_token()),
@@ -83,12 +75,10 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             ],
             ready_within: options.ready_within,
         };
-        let server = Server::start(&launch, server::free_port())
-            .await
-            .map_err(|failure| {
-                report.log = failure.log.clone();
-                Failure::new("the server to start and answer GET /").got(failure.reason)
-            })?;
+        let server = Server::start(&launch, server::free_port()).await.map_err(|failure| {
+            report.log = failure.log.clone();
+            Failure::new("the server to start and answer GET /").got(failure.reason)
+        })?;
         Ok::<_, Failure>(Ctx {
             http: Http::new(&server.base_url),
             server,
@@ -120,9 +110,8 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
     let mut restarts = 0;
     let mut silent_in_a_row = 0;
     for check in &checks {
-        let result = if let Some(needed) = check
-            .requires
-            .filter(|id| statuses.get(id) != Some(&Status::Pass))
+        let result = if let Some(needed) =
+            check.requires.filter(|id| statuses.get(id) != Some(&Status::Pass))
         {
             CheckResult::new(check, Status::Skip)
                 .because(format!("needs {needed}, which did not pass"))
@@ -130,11 +119,7 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             CheckResult::new(check, Status::Error).because(reason.clone())
         } else {
             let result = run_one(check, &mut cx, options).await;
-            silent_in_a_row = if result.no_answer {
-                silent_in_a_row + 1
-            } else {
-                0
-            };
+            silent_in_a_row = if result.no_answer { silent_in_a_row + 1 } else { 0 };
             if result.no_answer {
                 settle(&mut cx.server).await;
             }
@@ -155,10 +140,7 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
                         }
                     }
                 } else {
-                    given_up = Some(format!(
-                        "the server exited ({words}) {} times",
-                        RESTARTS + 1
-                    ));
+                    given_up = Some(format!("the server exited ({words}) {} times", RESTARTS + 1));
                 }
             } else if silent_in_a_row >= 2 {
                 given_up =

@@ -76,14 +76,7 @@ impl Sandbox {
         let secret = format!("secret-{}", random_token());
         let secret_path = dir.path().join("secret.txt");
         fs::write(&secret_path, &secret)?;
-        Ok(Self {
-            dir,
-            static_dir,
-            secret_path,
-            secret,
-            files,
-            data_dirs: 0,
-        })
+        Ok(Self { dir, static_dir, secret_path, secret, files, data_dirs: 0 })
     }
 
     pub fn root(&self) -> &Path {

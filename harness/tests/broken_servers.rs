@@ -16,16 +16,9 @@ async fn every_flaw_fails_the_check_it_breaks() {
         options.ready_within = std::time::Duration::from_secs(3);
         let report = common::grade(flaw.step, target, &options).await;
         for id in flaw.breaks {
-            let status = report
-                .results
-                .iter()
-                .find(|r| r.id == *id)
-                .map(|r| r.status);
+            let status = report.results.iter().find(|r| r.id == *id).map(|r| r.status);
             if status != Some(Status::Fail) {
-                problems.push(format!(
-                    "flaw {} should fail {id}, but it is {status:?}",
-                    flaw.name
-                ));
+                problems.push(format!("flaw {} should fail {id}, but it is {status:?}", flaw.name));
             }
         }
     }
@@ -34,18 +27,13 @@ async fn every_flaw_fails_the_check_it_breaks() {
 
 #[test]
 fn every_check_is_broken_by_some_flaw() {
-    let broken: BTreeSet<&str> = mutants::FLAWS
-        .iter()
-        .flat_map(|f| f.breaks.iter().copied())
-        .collect();
+    let broken: BTreeSet<&str> =
+        mutants::FLAWS.iter().flat_map(|f| f.breaks.iter().copied()).collect();
     let unproven: Vec<&str> = steps::STEPS
         .iter()
         .flat_map(|step| (step.checks)())
         .map(|check| check.id)
         .filter(|id| !broken.contains(id))
         .collect();
-    assert!(
-        unproven.is_empty(),
-        "no broken server fails these checks: {unproven:?}"
-    );
+    assert!(unproven.is_empty(), "no broken server fails these checks: {unproven:?}");
 }

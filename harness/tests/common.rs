@@ -43,19 +43,12 @@ pub async fn mutant() -> &'static PathBuf {
 }
 
 pub async fn mutant_cmd(step: &str, flaw: &str) -> Target {
-    Target::Cmd(format!(
-        "'{}' {step} --flaw {flaw}",
-        mutant().await.display()
-    ))
+    Target::Cmd(format!("'{}' {step} --flaw {flaw}", mutant().await.display()))
 }
 
 /// `id: status` a line, for asserting and snapshotting.
 pub fn statuses(report: &Report) -> Vec<(String, Status)> {
-    report
-        .results
-        .iter()
-        .map(|r| (r.id.to_owned(), r.status))
-        .collect()
+    report.results.iter().map(|r| (r.id.to_owned(), r.status)).collect()
 }
 
 /// Every check with its message, for an assertion's panic text.

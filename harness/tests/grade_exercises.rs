@@ -7,10 +7,8 @@ use harness::target::Target;
 
 async fn snapshot(step: &str) {
     let report = common::grade(step, Target::Exercise, &common::quiet()).await;
-    let lines: Vec<String> = common::statuses(&report)
-        .iter()
-        .map(|(id, status)| format!("{id}: {status:?}"))
-        .collect();
+    let lines: Vec<String> =
+        common::statuses(&report).iter().map(|(id, status)| format!("{id}: {status:?}")).collect();
     insta::assert_snapshot!(format!("exercise-{step}"), lines.join("\n"));
     assert!(report.score() < report.max_score());
 }

@@ -26,12 +26,7 @@ fn every_exercise_is_its_solution_with_the_concept_cut_out() {
         }
         let shipped = files.len();
         let on_disk = count_files(&exercise);
-        assert_eq!(
-            on_disk,
-            shipped,
-            "{} holds files its solution does not",
-            exercise.display()
-        );
+        assert_eq!(on_disk, shipped, "{} holds files its solution does not", exercise.display());
     }
 }
 
@@ -40,13 +35,7 @@ fn count_files(dir: &Path) -> usize {
         .unwrap()
         .flatten()
         .filter(|e| e.file_name() != "target")
-        .map(|e| {
-            if e.path().is_dir() {
-                count_files(&e.path())
-            } else {
-                1
-            }
-        })
+        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
         .sum()
 }
 

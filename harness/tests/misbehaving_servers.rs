@@ -27,16 +27,10 @@ fn running(needle: &str) -> Vec<String> {
         // The harness's own command line holds the marker as an argument:
         // only the program itself counts.
         let program_matches = cmdline.starts_with(needle)
-            || (cmdline
-                .split(' ')
-                .next()
-                .is_some_and(|p| p.ends_with("/mutant"))
+            || (cmdline.split(' ').next().is_some_and(|p| p.ends_with("/mutant"))
                 && cmdline.contains(needle));
         if program_matches {
-            found.push(format!(
-                "{}: {cmdline}",
-                entry.file_name().to_string_lossy()
-            ));
+            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
         }
     }
     found
@@ -46,11 +40,7 @@ fn running(needle: &str) -> Vec<String> {
 /// returns the verdict of `s01.starts` after checking that nothing is left.
 async fn grade_flaw(flaw: &str) -> (Status, String) {
     let mutant = common::mutant().await.display().to_string();
-    let marker = format!(
-        "{}.{}",
-        100_000,
-        std::process::id() as u64 * 10 + flaw.len() as u64
-    );
+    let marker = format!("{}.{}", 100_000, std::process::id() as u64 * 10 + flaw.len() as u64);
     let target = Target::Cmd(format!("sleep {marker} & exec '{mutant}' 01 --flaw {flaw}"));
     let mut options = common::quiet();
     options.ready_within = Duration::from_secs(3);
@@ -68,20 +58,14 @@ async fn grade_flaw(flaw: &str) -> (Status, String) {
         "{}",
         common::explain(&report)
     );
-    (
-        starts.status,
-        format!("{}\n{}", starts.message(), report.log),
-    )
+    (starts.status, format!("{}\n{}", starts.message(), report.log))
 }
 
 #[tokio::test]
 async fn a_server_that_never_listens_is_failed_with_the_reason() {
     let (status, message) = grade_flaw("never-listen").await;
     assert_eq!(status, Status::Fail);
-    assert!(
-        message.contains("did not answer GET / within 3 s"),
-        "{message}"
-    );
+    assert!(message.contains("did not answer GET / within 3 s"), "{message}");
     assert!(message.contains("nothing listens"), "{message}");
 }
 
@@ -108,11 +92,8 @@ async fn a_crate_that_does_not_compile_shows_the_compiler_error() {
     )
     .unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("src/main.rs"),
-        "fn main() { let port: u16 = \"5000\"; }\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() { let port: u16 = \"5000\"; }\n")
+        .unwrap();
     let mut options = common::quiet();
     options.ready_within = Duration::from_secs(3);
     let report = common::grade("01", Target::Path(dir.path().to_path_buf()), &options).await;
@@ -130,9 +111,7 @@ async fn ctrl_c_stops_the_harness_and_every_server_it_started() {
     let authlings = Path::new(env!("CARGO_BIN_EXE_authlings"));
     let mut harness = tokio::process::Command::new(authlings)
         .args(["check", "01", "--start-timeout", "50", "--cmd"])
-        .arg(format!(
-            "sleep {marker} & exec '{mutant}' 01 --flaw never-listen"
-        ))
+        .arg(format!("sleep {marker} & exec '{mutant}' 01 --flaw never-listen"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -146,10 +125,8 @@ async fn ctrl_c_stops_the_harness_and_every_server_it_started() {
     let pid = harness.id().unwrap() as i32;
     // SAFETY: plain kill(2) of our own child.
     unsafe { libc::kill(pid, libc::SIGINT) };
-    let status = tokio::time::timeout(BOUND, harness.wait())
-        .await
-        .expect("the harness exits")
-        .unwrap();
+    let status =
+        tokio::time::timeout(BOUND, harness.wait()).await.expect("the harness exits").unwrap();
     assert_eq!(status.code(), Some(130));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let left = running(&format!("sleep {marker}"));
@@ -161,12 +138,7 @@ async fn a_server_that_crashes_is_restarted_and_grading_goes_on() {
     let target = common::mutant_cmd("01", "crash-on-cabinet").await;
     let report = common::grade("01", target, &common::quiet()).await;
     let status = |id: &str| report.results.iter().find(|r| r.id == id).map(|r| r.status);
-    assert_eq!(
-        status("s01.cabinet-anonymous"),
-        Some(Status::Fail),
-        "{}",
-        common::explain(&report)
-    );
+    assert_eq!(status("s01.cabinet-anonymous"), Some(Status::Fail), "{}", common::explain(&report));
     assert!(
         report
             .notes
@@ -179,12 +151,7 @@ async fn a_server_that_crashes_is_restarted_and_grading_goes_on() {
     // the restarts.
     assert_eq!(status("s01.login-success"), Some(Status::Pass));
     assert_eq!(status("s01.cabinet-signed-in"), Some(Status::Fail));
-    assert_eq!(
-        status("s01.me-signed-in"),
-        Some(Status::Pass),
-        "{}",
-        common::explain(&report)
-    );
+    assert_eq!(status("s01.me-signed-in"), Some(Status::Pass), "{}", common::explain(&report));
     assert_eq!(status("s01.next-refused"), Some(Status::Pass));
     assert!(running("--flaw crash-on-cabinet ").is_empty());
 }
@@ -195,28 +162,11 @@ async fn a_server_that_stops_answering_is_given_up_on_in_bounded_time() {
     let started = Instant::now();
     let report = common::grade("01", target, &common::quiet()).await;
     assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
-    let static_files = report
-        .results
-        .iter()
-        .find(|r| r.id == "s01.static-files")
-        .unwrap();
+    let static_files = report.results.iter().find(|r| r.id == "s01.static-files").unwrap();
     assert_eq!(static_files.status, Status::Fail);
-    assert!(
-        static_files.message().contains("no answer within 5 s"),
-        "{}",
-        static_files.message()
-    );
-    let gave_up = report
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .count();
+    assert!(static_files.message().contains("no answer within 5 s"), "{}", static_files.message());
+    let gave_up = report.results.iter().filter(|r| r.status == Status::Error).count();
     assert!(gave_up > 0, "{}", common::explain(&report));
-    assert!(
-        report
-            .results
-            .iter()
-            .any(|r| r.message().contains("stopped answering"))
-    );
+    assert!(report.results.iter().any(|r| r.message().contains("stopped answering")));
     assert!(running("--flaw hang-after-start ").is_empty());
 }

@@ -46,10 +46,8 @@ impl Config {
             host,
             port,
             data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
-            static_dir: var("STATIC_DIR").map_or_else(
-                || PathBuf::from(KIT_ROOT).join("fixtures/static"),
-                PathBuf::from,
-            ),
+            static_dir: var("STATIC_DIR")
+                .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
             public_url,
             session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
         })

@@ -43,10 +43,7 @@ impl MemoryStore {
 
     fn bounded(&self, record: &Record) -> Record {
         let latest = OffsetDateTime::now_utc().saturating_add(self.ttl);
-        Record {
-            expiry_date: record.expiry_date.min(latest),
-            ..record.clone()
-        }
+        Record { expiry_date: record.expiry_date.min(latest), ..record.clone() }
     }
 }
 
@@ -58,10 +55,7 @@ async fn sweep(records: Weak<Records>, every: Duration) {
             return;
         };
         let now = OffsetDateTime::now_utc();
-        records
-            .lock()
-            .await
-            .retain(|_, record| record.expiry_date > now);
+        records.lock().await.retain(|_, record| record.expiry_date > now);
     }
 }
 
@@ -77,20 +71,14 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.records
-            .lock()
-            .await
-            .insert(record.id, self.bounded(record));
+        self.records.lock().await.insert(record.id, self.bounded(record));
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = OffsetDateTime::now_utc();
         let records = self.records.lock().await;
-        Ok(records
-            .get(id)
-            .filter(|record| record.expiry_date > now)
-            .cloned())
+        Ok(records.get(id).filter(|record| record.expiry_date > now).cloned())
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -125,11 +113,7 @@ mod tests {
         let store = MemoryStore::new(Duration::from_secs(1));
         let mut expired = record();
         expired.expiry_date = OffsetDateTime::now_utc() - time::Duration::seconds(1);
-        store
-            .records
-            .lock()
-            .await
-            .insert(expired.id, expired.clone());
+        store.records.lock().await.insert(expired.id, expired.clone());
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert!(store.records.lock().await.is_empty());
         assert!(store.load(&expired.id).await.unwrap().is_none());

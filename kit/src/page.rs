@@ -33,11 +33,7 @@ pub struct Site {
 
 impl Site {
     pub fn page(&self, title: &'static str, username: Option<String>) -> Page {
-        Page {
-            title,
-            username,
-            has_accounts: self.has_accounts,
-        }
+        Page { title, username, has_accounts: self.has_accounts }
     }
 }
 

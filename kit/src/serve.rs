@@ -55,10 +55,7 @@ where
     let listener = TcpListener::bind(&address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    tracing::info!(
-        "listening on http://{address} (public URL {})",
-        config.public_url
-    );
+    tracing::info!("listening on http://{address} (public URL {})", config.public_url);
 
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
     let mut server = std::pin::pin!(server.into_future());

@@ -7,8 +7,6 @@ use tower_http::services::ServeDir;
 /// component before touching the file system, so no encoding of a traversal
 /// reaches a file outside `dir`; those and missing files are 404.
 pub fn router(dir: &std::path::Path) -> Router {
-    Router::new().nest_service(
-        "/static",
-        ServeDir::new(dir).append_index_html_on_directories(false),
-    )
+    Router::new()
+        .nest_service("/static", ServeDir::new(dir).append_index_html_on_directories(false))
 }

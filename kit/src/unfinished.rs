@@ -44,10 +44,6 @@ fn answer(payload: Box<dyn Any + Send>) -> Response {
     } else {
         format!("The server panicked at {place}: {message}\n")
     };
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body,
-    )
+    (StatusCode::INTERNAL_SERVER_ERROR, [(CONTENT_TYPE, "text/plain; charset=utf-8")], body)
         .into_response()
 }

@@ -52,10 +52,7 @@ impl Users {
                 (user.username.to_lowercase(), user)
             })
             .collect();
-        Self {
-            by_name,
-            dummy_digest: digest("no user has this password"),
-        }
+        Self { by_name, dummy_digest: digest("no user has this password") }
     }
 
     pub fn get(&self, username: &str) -> Option<&User> {
@@ -98,19 +95,10 @@ mod tests {
     #[test]
     fn almost_right_passwords_and_unknown_users_never_sign_in() {
         let users = Users::compiled_in();
-        for wrong in [
-            "",
-            "wonderland-rabbit-4",
-            "wonderland-rabbit-42 ",
-            "WONDERLAND-RABBIT-42",
-        ] {
+        for wrong in ["", "wonderland-rabbit-4", "wonderland-rabbit-42 ", "WONDERLAND-RABBIT-42"] {
             assert!(users.verify(ALICE.0, wrong).is_none(), "{wrong:?}");
         }
         assert!(users.verify("mallory", ALICE.1).is_none());
-        assert!(
-            users
-                .verify("mallory", "no user has this password")
-                .is_none()
-        );
+        assert!(users.verify("mallory", "no user has this password").is_none());
     }
 }

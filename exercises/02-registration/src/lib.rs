@@ -43,27 +43,19 @@ pub async fn app(config: &kit::Config) -> Result<Router, kit::serve::BoxError> {
     let state = AppState {
         accounts: Arc::new(accounts),
         throttle: Arc::new(Throttle::default()),
-        site: kit::Site {
-            session_ttl: config.session_ttl,
-            has_accounts: true,
-        },
+        site: kit::Site { session_ttl: config.session_ttl, has_accounts: true },
     };
     let private = Router::new()
         .route("/cabinet", get(step01::cabinet::show))
         .route("/api/me", get(step01::me::show))
+        // The sign-out page names who is signed in: private too.
+        .route("/logout", get(routes::logout::show).post(routes::logout::submit))
         .layer(kit::private::no_store());
     Ok(Router::new()
         .route("/", get(step01::home::show))
         .route("/login", post(routes::login::submit))
-        .route(
-            "/register",
-            get(routes::register::show).post(routes::register::submit),
-        )
+        .route("/register", get(routes::register::show).post(routes::register::submit))
         .route("/register/", get(routes::register::show))
-        .route(
-            "/logout",
-            get(routes::logout::show).post(routes::logout::submit),
-        )
         .merge(private)
         .layer(kit::session::memory_layer(config))
         // Outermost: a cross-site POST is refused before anything else runs.

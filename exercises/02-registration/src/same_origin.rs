@@ -16,10 +16,16 @@ pub struct Origin(String);
 impl Origin {
     pub fn of(public_url: &str) -> Self {
         let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
-        let end = public_url[after_scheme..]
-            .find('/')
-            .map_or(public_url.len(), |i| after_scheme + i);
-        Self(public_url[..end].to_ascii_lowercase())
+        let end =
+            public_url[after_scheme..].find('/').map_or(public_url.len(), |i| after_scheme + i);
+        let origin = public_url[..end].to_ascii_lowercase();
+        // Browsers leave a scheme's default port out of `Origin`.
+        let origin = origin
+            .strip_suffix(":443")
+            .filter(|o| o.starts_with("https://"))
+            .or_else(|| origin.strip_suffix(":80").filter(|o| o.starts_with("http://")))
+            .map_or(origin.clone(), str::to_owned);
+        Self(origin)
     }
 }
 
@@ -35,11 +41,7 @@ pub async fn refuse_cross_site(
 ) -> Response {
     if request.method() == Method::POST && is_cross_site(&request, &ours) {
         tracing::warn!(origin = ?request.headers().get(ORIGIN), path = %request.uri().path(), "cross-site POST refused");
-        return (
-            StatusCode::FORBIDDEN,
-            "Cross-site requests are not allowed.\n",
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.\n").into_response();
     }
     next.run(request).await
 }
@@ -68,40 +70,21 @@ mod tests {
 
     #[test]
     fn our_origin_is_scheme_host_and_port() {
-        assert_eq!(
-            Origin::of("http://localhost:5000").0,
-            "http://localhost:5000"
-        );
-        assert_eq!(
-            Origin::of("https://Example.org/app/").0,
-            "https://example.org"
-        );
+        assert_eq!(Origin::of("http://localhost:5000").0, "http://localhost:5000");
+        assert_eq!(Origin::of("https://Example.org/app/").0, "https://example.org");
+        assert_eq!(Origin::of("https://example.org:443").0, "https://example.org");
+        assert_eq!(Origin::of("http://example.org:8443").0, "http://example.org:8443");
     }
 
     #[test]
     fn only_other_sites_are_refused() {
         let ours = Origin::of("http://localhost:5000");
         assert!(!is_cross_site(&post(&[]), &ours));
-        assert!(!is_cross_site(
-            &post(&[("origin", "http://localhost:5000")]),
-            &ours
-        ));
-        assert!(!is_cross_site(
-            &post(&[("sec-fetch-site", "same-origin")]),
-            &ours
-        ));
-        assert!(is_cross_site(
-            &post(&[("origin", "https://evil.example")]),
-            &ours
-        ));
-        assert!(is_cross_site(
-            &post(&[("origin", "http://localhost:5001")]),
-            &ours
-        ));
+        assert!(!is_cross_site(&post(&[("origin", "http://localhost:5000")]), &ours));
+        assert!(!is_cross_site(&post(&[("sec-fetch-site", "same-origin")]), &ours));
+        assert!(is_cross_site(&post(&[("origin", "https://evil.example")]), &ours));
+        assert!(is_cross_site(&post(&[("origin", "http://localhost:5001")]), &ours));
         assert!(is_cross_site(&post(&[("origin", "null")]), &ours));
-        assert!(is_cross_site(
-            &post(&[("sec-fetch-site", "cross-site")]),
-            &ours
-        ));
+        assert!(is_cross_site(&post(&[("sec-fetch-site", "cross-site")]), &ours));
     }
 }

@@ -36,11 +36,10 @@ pub fn expect_redirect(reply: &Reply, base_url: &str, path: &str) -> Result<(), 
 /// Fails unless the answer has `Cache-Control: no-store`.
 pub fn expect_no_store(reply: &Reply) -> Result<(), Failure> {
     // Repeated Cache-Control fields are one comma-separated list (RFC 9110, 5.3).
-    let no_store = reply.header_values("cache-control").iter().any(|value| {
-        value
-            .split(',')
-            .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
-    });
+    let no_store = reply
+        .header_values("cache-control")
+        .iter()
+        .any(|value| value.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-store")));
     if no_store {
         Ok(())
     } else {
@@ -51,7 +50,5 @@ pub fn expect_no_store(reply: &Reply) -> Result<(), Failure> {
 /// The value of query parameter `name` in a local path, decoded.
 pub fn query_param(path_and_query: &str, name: &str) -> Option<String> {
     let url = Url::parse(&format!("http://x{path_and_query}")).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }

@@ -205,11 +205,7 @@ pub(super) fn login_form(reply: &Reply) -> Option<html::Form> {
 
 async fn static_files(cx: &mut Ctx) -> Outcome {
     for file in &cx.sandbox.files {
-        let reply = cx
-            .http
-            .get(&format!("/static/{}", file.url_path))
-            .send()
-            .await?;
+        let reply = cx.http.get(&format!("/static/{}", file.url_path)).send().await?;
         let expected = format!(
             "200, Content-Type: {}, and the file's {} bytes",
             file.content_type,
@@ -227,10 +223,9 @@ async fn static_files(cx: &mut Ctx) -> Outcome {
 
 async fn static_missing(cx: &mut Ctx) -> Outcome {
     let token = random_token();
-    for path in [
-        format!("/static/missing-{token}.txt"),
-        format!("/static/docs/missing-{token}.html"),
-    ] {
+    for path in
+        [format!("/static/missing-{token}.txt"), format!("/static/docs/missing-{token}.html")]
+    {
         let reply = cx.http.get(&path).send().await?;
         if reply.status != 404 {
             return Err(reply.fail("404 Not Found"));
@@ -257,11 +252,7 @@ async fn static_traversal(cx: &mut Ctx) -> Outcome {
     ];
     for target in targets {
         let reply = cx.http.raw_get(&target).await?;
-        if reply
-            .body
-            .windows(cx.sandbox.secret.len())
-            .any(|w| w == cx.sandbox.secret.as_bytes())
-        {
+        if reply.body.windows(cx.sandbox.secret.len()).any(|w| w == cx.sandbox.secret.as_bytes()) {
             return Err(reply.fail(format!(
                 "404, and never the contents of {}, which is outside STATIC_DIR",
                 cx.sandbox.secret_path.display()
@@ -335,9 +326,7 @@ async fn login_every_user(cx: &mut Ctx) -> Outcome {
 
 async fn username_case(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
-    sign_in(&cx.http, &user.username.to_uppercase(), &user.password)
-        .await
-        .map(drop)
+    sign_in(&cx.http, &user.username.to_uppercase(), &user.password).await.map(drop)
 }
 
 async fn login_wrong_password(cx: &mut Ctx) -> Outcome {
@@ -425,14 +414,9 @@ async fn cookie_flags(cx: &mut Ctx) -> Outcome {
         return Err(reply.fail("Set-Cookie: session=<id>; HttpOnly; SameSite=Lax; Path=/"));
     };
     let problems: Vec<&str> = [
+        (!cookie.has("httponly"), "HttpOnly is missing: scripts could read the session id"),
         (
-            !cookie.has("httponly"),
-            "HttpOnly is missing: scripts could read the session id",
-        ),
-        (
-            !cookie
-                .get("samesite")
-                .is_some_and(|v| v.eq_ignore_ascii_case("lax")),
+            !cookie.get("samesite").is_some_and(|v| v.eq_ignore_ascii_case("lax")),
             "SameSite must be Lax",
         ),
         (cookie.get("path") != Some("/"), "Path must be /"),
@@ -440,10 +424,7 @@ async fn cookie_flags(cx: &mut Ctx) -> Outcome {
             cookie.has("max-age") || cookie.has("expires"),
             "Max-Age or Expires makes it outlive the browser session",
         ),
-        (
-            cookie.has("secure"),
-            "Secure must be absent when PUBLIC_URL is http://",
-        ),
+        (cookie.has("secure"), "Secure must be absent when PUBLIC_URL is http://"),
     ]
     .into_iter()
     .filter_map(|(wrong, problem)| wrong.then_some(problem))
@@ -459,9 +440,8 @@ async fn cookie_flags(cx: &mut Ctx) -> Outcome {
 
 async fn cookie_secure_https(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
-    let (mut server, http) = cx
-        .start_another(&[("PUBLIC_URL", "https://127.0.0.1:{port}")])
-        .await?;
+    let (mut server, http) =
+        cx.start_another(&[("PUBLIC_URL", "https://127.0.0.1:{port}")]).await?;
     let outcome = async {
         cx.ensure_account(&http, &user).await?;
         let reply = post_login(&http, &user.username, &user.password, None, None).await?;
@@ -469,10 +449,7 @@ async fn cookie_secure_https(cx: &mut Ctx) -> Outcome {
             Some(cookie) if cookie.has("secure") => Ok(()),
             _ => Err(reply
                 .fail("a session cookie with Secure, since PUBLIC_URL starts with https://")
-                .sent(format!(
-                    "{} (to a server started with PUBLIC_URL=https://...)",
-                    reply.sent
-                ))),
+                .sent(format!("{} (to a server started with PUBLIC_URL=https://...)", reply.sent))),
         }
     }
     .await;
@@ -492,20 +469,15 @@ async fn session_fixation(cx: &mut Ctx) -> Outcome {
     if fresh == planted {
         return Err(reply.fail("a new session id, not the one the browser sent"));
     }
-    expect_anonymous(
-        http,
-        &planted,
-        "the id sent before sign-in must not be signed in",
-    )
-    .await?;
+    expect_anonymous(http, &planted, "the id sent before sign-in must not be signed in").await?;
 
     // An id the server itself handed out before sign-in.
     let early = http.get("/").send().await?.new_session();
     let early = match early {
         Some(id) => Some(id),
-        None => post_login(http, &alice.username, "wrong password", None, None)
-            .await?
-            .new_session(),
+        None => {
+            post_login(http, &alice.username, "wrong password", None, None).await?.new_session()
+        }
     };
     if let Some(early) = early {
         let reply = post_login(http, &alice.username, &alice.password, None, Some(&early)).await?;
@@ -513,12 +485,8 @@ async fn session_fixation(cx: &mut Ctx) -> Outcome {
         if fresh == early {
             return Err(reply.fail("a new session id, not the one handed out before sign-in"));
         }
-        expect_anonymous(
-            http,
-            &early,
-            "the id handed out before sign-in must not be signed in",
-        )
-        .await?;
+        expect_anonymous(http, &early, "the id handed out before sign-in must not be signed in")
+            .await?;
     }
 
     // A signed-in id, used to sign in as someone else.
@@ -529,12 +497,7 @@ async fn session_fixation(cx: &mut Ctx) -> Outcome {
         return Err(reply.fail("a new session id at every sign-in, also over an existing session"));
     }
     let old = http.get("/api/me").session(&alices).send().await?;
-    if old.status == 200
-        && old
-            .text()
-            .to_lowercase()
-            .contains(&bob.username.to_lowercase())
-    {
+    if old.status == 200 && old.text().to_lowercase().contains(&bob.username.to_lowercase()) {
         return Err(old.fail(format!("the old id never signed in as {}", bob.username)));
     }
     Ok(())
@@ -568,10 +531,9 @@ async fn cabinet_signed_in(cx: &mut Ctx) -> Outcome {
         || reply.media_type() != "text/html"
         || !reply.text().contains(&user.username)
     {
-        return Err(reply.fail(format!(
-            "200, an HTML page that shows the username {:?}",
-            user.username
-        )));
+        return Err(
+            reply.fail(format!("200, an HTML page that shows the username {:?}", user.username))
+        );
     }
     expect_no_store(&reply)
 }
@@ -581,10 +543,7 @@ async fn me_signed_in(cx: &mut Ctx) -> Outcome {
     let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
     let reply = cx.http.get("/api/me").session(&cookie).send().await?;
     let json: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
-    let username = json
-        .as_ref()
-        .and_then(|j| j.get("username"))
-        .and_then(|v| v.as_str());
+    let username = json.as_ref().and_then(|j| j.get("username")).and_then(|v| v.as_str());
     let right = username.is_some_and(|name| name.eq_ignore_ascii_case(&user.username));
     if reply.status != 200 || !reply.is_json() || !right {
         return Err(reply.fail(format!(
@@ -604,10 +563,7 @@ async fn me_anonymous(cx: &mut Ctx) -> Outcome {
         }
         let reply = request.send().await?;
         let json: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
-        let has_error = json
-            .as_ref()
-            .and_then(|j| j.get("error"))
-            .is_some_and(|e| e.is_string());
+        let has_error = json.as_ref().and_then(|j| j.get("error")).is_some_and(|e| e.is_string());
         if reply.status != 401 || !reply.is_json() || !has_error {
             return Err(
                 reply.fail("401, Content-Type: application/json, body {\"error\": \"...\"}")

@@ -30,10 +30,7 @@ pub fn checks() -> Vec<Check> {
             check
         })
         .collect();
-    let login_success = checks
-        .iter()
-        .position(|c| c.id == "s01.login-success")
-        .expect("kept");
+    let login_success = checks.iter().position(|c| c.id == "s01.login-success").expect("kept");
     checks.splice(login_success..login_success, [
         Check {
             id: "s02.register-form",
@@ -204,12 +201,7 @@ pub fn checks() -> Vec<Check> {
 }
 
 async fn register_account(http: &Http, username: &str, password: &str) -> Result<Reply, Failure> {
-    http.post_form(
-        "/register",
-        &[("username", username), ("password", password)],
-    )
-    .send()
-    .await
+    http.post_form("/register", &[("username", username), ("password", password)]).send().await
 }
 
 /// A name no one has registered, `prefix` plus random letters.
@@ -246,10 +238,7 @@ async fn register(cx: &mut Ctx) -> Outcome {
         let cookie = signed_in_cookie(&reply)?;
         let me = cx.http.get("/api/me").session(&cookie).send().await?;
         let json: Option<serde_json::Value> = serde_json::from_slice(&me.body).ok();
-        let name = json
-            .as_ref()
-            .and_then(|j| j.get("username"))
-            .and_then(|v| v.as_str());
+        let name = json.as_ref().and_then(|j| j.get("username")).and_then(|v| v.as_str());
         if me.status != 200 || !name.is_some_and(|n| n.eq_ignore_ascii_case(&user.username)) {
             return Err(me.fail(format!(
                 "200 with {{\"username\": {:?}}}: registering signs the user in",
@@ -269,9 +258,7 @@ async fn register_taken(cx: &mut Ctx) -> Outcome {
         }
     }
     // The taken name still signs in with its own password, not the new one.
-    sign_in(&cx.http, &user.username, &user.password)
-        .await
-        .map(drop)
+    sign_in(&cx.http, &user.username, &user.password).await.map(drop)
 }
 
 /// POSTs each registration, expecting 400 for every one.
@@ -296,23 +283,13 @@ async fn username_rules(cx: &mut Ctx) -> Outcome {
         format!("ünï{tag}"),
         format!("a/b{tag}"),
     ];
-    let attempts: Vec<(String, String)> = bad
-        .iter()
-        .map(|name| (name.clone(), password.clone()))
-        .collect();
-    expect_refused(
-        cx,
-        &attempts,
-        "the username breaks the rule (3 to 32 of a-z 0-9 _ . -)",
-    )
-    .await?;
+    let attempts: Vec<(String, String)> =
+        bad.iter().map(|name| (name.clone(), password.clone())).collect();
+    expect_refused(cx, &attempts, "the username breaks the rule (3 to 32 of a-z 0-9 _ . -)")
+        .await?;
     // The edges of the rule are allowed.
     let shortest = tag[..3].to_owned();
-    for name in [
-        format!("a.b-c_{tag}"),
-        format!("{}{tag}", "y".repeat(26)),
-        shortest,
-    ] {
+    for name in [format!("a.b-c_{tag}"), format!("{}{tag}", "y".repeat(26)), shortest] {
         let reply = register_account(&cx.http, &name, &password).await?;
         if !matches!(reply.status, 303 | 409) {
             return Err(reply.fail("303 See Other: this name keeps the rule"));
@@ -323,16 +300,9 @@ async fn username_rules(cx: &mut Ctx) -> Outcome {
 
 async fn password_length(cx: &mut Ctx) -> Outcome {
     let name = new_name("len");
-    let attempts = [
-        (name.clone(), "Zq7!kx2".to_owned()),
-        (name.clone(), "Zq7!".repeat(32) + "x"),
-    ];
-    expect_refused(
-        cx,
-        &attempts,
-        "the password has fewer than 8 or more than 128 characters",
-    )
-    .await?;
+    let attempts = [(name.clone(), "Zq7!kx2".to_owned()), (name.clone(), "Zq7!".repeat(32) + "x")];
+    expect_refused(cx, &attempts, "the password has fewer than 8 or more than 128 characters")
+        .await?;
     // 128 characters (many of them two bytes in UTF-8) are allowed.
     let longest: String = "ü7".repeat(64);
     let reply = register_account(&cx.http, &name, &longest).await?;
@@ -346,16 +316,11 @@ async fn password_length(cx: &mut Ctx) -> Outcome {
 
 async fn password_common(cx: &mut Ctx) -> Outcome {
     let name = new_name("cmn");
-    let attempts: Vec<(String, String)> = [
-        "password1",
-        "baseball1",
-        "iloveyou",
-        "Sunshine1",
-        "QWERTYUIOP",
-    ]
-    .iter()
-    .map(|p| (name.clone(), (*p).to_owned()))
-    .collect();
+    let attempts: Vec<(String, String)> =
+        ["password1", "baseball1", "iloveyou", "Sunshine1", "QWERTYUIOP"]
+            .iter()
+            .map(|p| (name.clone(), (*p).to_owned()))
+            .collect();
     expect_refused(
         cx,
         &attempts,
@@ -371,10 +336,7 @@ async fn password_common(cx: &mut Ctx) -> Outcome {
 
 async fn password_not_username(cx: &mut Ctx) -> Outcome {
     let name = new_name("same");
-    let attempts = [
-        (name.clone(), name.clone()),
-        (name.clone(), name.to_uppercase()),
-    ];
+    let attempts = [(name.clone(), name.clone()), (name.clone(), name.to_uppercase())];
     expect_refused(cx, &attempts, "the password is the username").await
 }
 
@@ -403,10 +365,8 @@ fn users_file(cx: &Ctx) -> Result<(String, serde_json::Map<String, serde_json::V
         .map_err(|e| Failure::new(format!("{shown} to exist")).got(e.to_string()))?;
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(serde_json::Value::Object(map)) => Ok((text, map)),
-        _ => Err(Failure::new(format!(
-            "{shown} to hold a JSON object from username to record"
-        ))
-        .got(crate::text::excerpt(&text, 300))),
+        _ => Err(Failure::new(format!("{shown} to hold a JSON object from username to record"))
+            .got(crate::text::excerpt(&text, 300))),
     }
 }
 
@@ -414,10 +374,7 @@ fn record<'a>(
     users: &'a serde_json::Map<String, serde_json::Value>,
     username: &str,
 ) -> Option<&'a serde_json::Value> {
-    users
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(username))
-        .map(|(_, value)| value)
+    users.iter().find(|(key, _)| key.eq_ignore_ascii_case(username)).map(|(_, value)| value)
 }
 
 async fn hashed(cx: &mut Ctx) -> Outcome {
@@ -429,23 +386,16 @@ async fn hashed(cx: &mut Ctx) -> Outcome {
     }
     let (text, users) = users_file(cx)?;
     let mut accounts: Vec<User> = cx.users.clone();
-    accounts.extend(twins.iter().map(|name| User {
-        username: name.clone(),
-        password: shared.clone(),
-    }));
+    accounts
+        .extend(twins.iter().map(|name| User { username: name.clone(), password: shared.clone() }));
     for user in &accounts {
-        for form in [
-            user.password.clone(),
-            serde_json::to_string(&user.password).unwrap_or_default(),
-        ] {
+        for form in
+            [user.password.clone(), serde_json::to_string(&user.password).unwrap_or_default()]
+        {
             let form = form.trim_matches('"');
             if text.contains(form) {
-                return Err(
-                    Failure::new("users.json never holds a password, in any form").got(format!(
-                        "it holds {:?}, the password of {}",
-                        form, user.username
-                    )),
-                );
+                return Err(Failure::new("users.json never holds a password, in any form")
+                    .got(format!("it holds {:?}, the password of {}", form, user.username)));
             }
         }
         let hash = record(&users, &user.username)
@@ -485,9 +435,7 @@ fn check_phc(phc: &str, password: &str) -> Result<(), String> {
     let param = |name: &str| hash.params.get_decimal(name).unwrap_or(0);
     let (m, t, p) = (param("m"), param("t"), param("p"));
     if m < 19_456 || t < 2 || p < 1 {
-        return Err(format!(
-            "m={m}, t={t}, p={p} is weaker than OWASP's m=19456, t=2, p=1"
-        ));
+        return Err(format!("m={m}, t={t}, p={p} is weaker than OWASP's m=19456, t=2, p=1"));
     }
     argon2::Argon2::default()
         .verify_password(password.as_bytes(), &hash)
@@ -497,12 +445,7 @@ fn check_phc(phc: &str, password: &str) -> Result<(), String> {
 async fn logout(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
     let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
-    let reply = cx
-        .http
-        .post_form("/logout", &[])
-        .session(&cookie)
-        .send()
-        .await?;
+    let reply = cx.http.post_form("/logout", &[]).session(&cookie).send().await?;
     super::expect_redirect(&reply, &cx.http.base_url, "/")?;
     if !reply.session_cookie().is_some_and(|c| c.is_removal()) {
         return Err(reply.fail("303 to / with a Set-Cookie that expires `session` (Max-Age=0 or an Expires in the past)"));
@@ -519,9 +462,7 @@ async fn logout_get(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
     let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
     let reply = cx.http.get("/logout").session(&cookie).send().await?;
-    let has_button = html::forms(&reply.text())
-        .iter()
-        .any(|form| form.posts_to("/logout"));
+    let has_button = html::forms(&reply.text()).iter().any(|form| form.posts_to("/logout"));
     if reply.status != 200 || !has_button {
         return Err(reply.fail("200 with <form method=\"post\" action=\"/logout\">"));
     }
@@ -537,10 +478,7 @@ async fn sign_out_button(cx: &mut Ctx) -> Outcome {
     let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
     for path in ["/", "/cabinet"] {
         let reply = cx.http.get(path).session(&cookie).send().await?;
-        if !html::forms(&reply.text())
-            .iter()
-            .any(|form| form.posts_to("/logout"))
-        {
+        if !html::forms(&reply.text()).iter().any(|form| form.posts_to("/logout")) {
             return Err(reply.fail("a page with <form method=\"post\" action=\"/logout\">"));
         }
     }
@@ -555,34 +493,18 @@ async fn session_renewed(cx: &mut Ctx) -> Outcome {
     if second == first {
         return Err(reply.fail("a new session id, not the one the browser sent"));
     }
-    expect_anonymous(
-        &cx.http,
-        &first,
-        "the id from before the new sign-in must be gone",
-    )
-    .await
+    expect_anonymous(&cx.http, &first, "the id from before the new sign-in must be gone").await
 }
 
 async fn cross_origin(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
-    let evil = [
-        ("origin", "https://evil.example"),
-        ("sec-fetch-site", "cross-site"),
-    ];
+    let evil = [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")];
     let ours = cx.http.base_url.clone();
 
     for (header, value) in evil {
         // Sign-in from another site: refused, no session.
-        let fields = [
-            ("username", user.username.as_str()),
-            ("password", user.password.as_str()),
-        ];
-        let reply = cx
-            .http
-            .post_form("/login", &fields)
-            .header(header, value)
-            .send()
-            .await?;
+        let fields = [("username", user.username.as_str()), ("password", user.password.as_str())];
+        let reply = cx.http.post_form("/login", &fields).header(header, value).send().await?;
         if reply.status != 403 || reply.new_session().is_some() {
             return Err(reply.fail("403 Forbidden and no session cookie"));
         }
@@ -590,12 +512,7 @@ async fn cross_origin(cx: &mut Ctx) -> Outcome {
         let name = new_name("csrf");
         let password = new_password();
         let fields = [("username", name.as_str()), ("password", password.as_str())];
-        let reply = cx
-            .http
-            .post_form("/register", &fields)
-            .header(header, value)
-            .send()
-            .await?;
+        let reply = cx.http.post_form("/register", &fields).header(header, value).send().await?;
         if reply.status != 403 {
             return Err(reply.fail("403 Forbidden"));
         }
@@ -605,13 +522,8 @@ async fn cross_origin(cx: &mut Ctx) -> Outcome {
         })?;
         // Sign-out from another site: refused, still signed in.
         let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
-        let reply = cx
-            .http
-            .post_form("/logout", &[])
-            .session(&cookie)
-            .header(header, value)
-            .send()
-            .await?;
+        let reply =
+            cx.http.post_form("/logout", &[]).session(&cookie).header(header, value).send().await?;
         if reply.status != 403 {
             return Err(reply.fail("403 Forbidden"));
         }
@@ -621,10 +533,7 @@ async fn cross_origin(cx: &mut Ctx) -> Outcome {
         }
     }
     // The site's own origin is not refused.
-    let fields = [
-        ("username", user.username.as_str()),
-        ("password", user.password.as_str()),
-    ];
+    let fields = [("username", user.username.as_str()), ("password", user.password.as_str())];
     let reply = cx
         .http
         .post_form("/login", &fields)
@@ -639,20 +548,11 @@ async fn cross_origin(cx: &mut Ctx) -> Outcome {
 
 /// Registers a fresh account and fails it five times; returns it.
 async fn throttled_account(http: &Http) -> Result<User, Failure> {
-    let user = User {
-        username: new_name("thr"),
-        password: new_password(),
-    };
+    let user = User { username: new_name("thr"), password: new_password() };
     signed_in_cookie(&register_account(http, &user.username, &user.password).await?)?;
     for attempt in 1..=5 {
-        let reply = post_login(
-            http,
-            &user.username,
-            &format!("wrong {attempt}"),
-            None,
-            None,
-        )
-        .await?;
+        let reply =
+            post_login(http, &user.username, &format!("wrong {attempt}"), None, None).await?;
         if reply.status != 401 {
             return Err(reply.fail(format!("401 for wrong password number {attempt} of 5")));
         }
@@ -661,9 +561,7 @@ async fn throttled_account(http: &Http) -> Result<User, Failure> {
 }
 
 fn expect_throttled(reply: &Reply) -> Outcome {
-    let retry_after = reply
-        .header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = reply.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
     match retry_after {
         Some(seconds) if reply.status == 429 && (1..=60).contains(&seconds) => Ok(()),
         _ => Err(reply.fail("429 Too Many Requests with Retry-After: <1 to 60 seconds>")),
@@ -677,14 +575,7 @@ async fn throttle(cx: &mut Ctx) -> Outcome {
     // The right password must not get through (or reset the count) early.
     let reply = post_login(&cx.http, &user.username, &user.password, None, None).await?;
     expect_throttled(&reply)?;
-    let reply = post_login(
-        &cx.http,
-        &user.username.to_uppercase(),
-        "wrong 7",
-        None,
-        None,
-    )
-    .await?;
+    let reply = post_login(&cx.http, &user.username.to_uppercase(), "wrong 7", None, None).await?;
     expect_throttled(&reply)
 }
 
@@ -708,12 +599,8 @@ type Registrations = JoinSet<Result<Reply, Failure>>;
 
 /// Starts 20 registrations at once.
 fn register_twenty(http: &Http) -> (Vec<User>, Registrations) {
-    let users: Vec<User> = (0..20)
-        .map(|_| User {
-            username: new_name("par"),
-            password: new_password(),
-        })
-        .collect();
+    let users: Vec<User> =
+        (0..20).map(|_| User { username: new_name("par"), password: new_password() }).collect();
     let mut tasks = JoinSet::new();
     for user in &users {
         let (http, user) = (http.clone(), user.clone());
@@ -766,7 +653,5 @@ async fn users_file_survives_kill(cx: &mut Ctx) -> Outcome {
     cx.restart(false).await?;
     // Accounts live in the file, not in memory: they survive the restart.
     let user = cx.user(0).clone();
-    sign_in(&cx.http, &user.username, &user.password)
-        .await
-        .map(drop)
+    sign_in(&cx.http, &user.username, &user.password).await.map(drop)
 }

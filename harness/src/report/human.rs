@@ -11,23 +11,14 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
+        if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
     }
 }
 
 pub fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let width = report.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    writeln!(
-        out,
-        "Step {}: {} ({})",
-        report.step, report.title, report.target
-    )
-    .unwrap();
+    writeln!(out, "Step {}: {} ({})", report.step, report.title, report.target).unwrap();
     for result in &report.results {
         let (mark, code) = match result.status {
             Status::Pass => ("PASS", "32"),

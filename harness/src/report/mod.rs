@@ -63,11 +63,7 @@ impl CheckResult {
     }
 
     pub fn points(&self) -> u32 {
-        if self.status == Status::Pass {
-            self.max_points
-        } else {
-            0
-        }
+        if self.status == Status::Pass { self.max_points } else { 0 }
     }
 
     /// The whole explanation in plain text: what was sent, expected and

@@ -82,11 +82,7 @@ impl Server {
         command
             .current_dir(&launch.cwd)
             .env_clear()
-            .envs(
-                ["PATH", "HOME", "LANG"]
-                    .iter()
-                    .filter_map(|k| Some((k, std::env::var(k).ok()?))),
-            )
+            .envs(["PATH", "HOME", "LANG"].iter().filter_map(|k| Some((k, std::env::var(k).ok()?))))
             // Where the harness reaches it, unless a check says otherwise.
             .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
@@ -106,21 +102,13 @@ impl Server {
         let log = Arc::new(Mutex::new(Tail::default()));
         tail::drain(child.stdout.take(), log.clone());
         tail::drain(child.stderr.take(), log.clone());
-        let mut server = Server {
-            child,
-            pgid,
-            port,
-            base_url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
+        let mut server =
+            Server { child, pgid, port, base_url: format!("http://127.0.0.1:{port}"), log };
         match server.wait_ready(launch.ready_within).await {
             Ok(()) => Ok(server),
             Err(reason) => {
                 server.stop().await;
-                Err(StartFailure {
-                    reason,
-                    log: server.log(),
-                })
+                Err(StartFailure { reason, log: server.log() })
             }
         }
     }

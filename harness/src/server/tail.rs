@@ -33,10 +33,7 @@ impl Tail {
 
     fn push_line(&mut self, bytes: Vec<u8>) {
         let text = String::from_utf8_lossy(&bytes);
-        let mut line: String = crate::text::strip_ansi(&text)
-            .chars()
-            .take(MAX_LINE)
-            .collect();
+        let mut line: String = crate::text::strip_ansi(&text).chars().take(MAX_LINE).collect();
         if bytes.len() > MAX_LINE {
             line.push_str(" [...]");
         }

@@ -63,15 +63,7 @@ async fn remember(
 ) -> Result<(), tower_sessions::session::Error> {
     let expires_at = now().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
     let username = username.to_owned();
-    session
-        .insert(
-            SIGNED_IN,
-            SignedIn {
-                username,
-                expires_at,
-            },
-        )
-        .await
+    session.insert(SIGNED_IN, SignedIn { username, expires_at }).await
 }
 
 fn now() -> i64 {

@@ -22,11 +22,7 @@ pub struct Home {
 impl Home {
     pub fn new(page: kit::Page, next: &str) -> Self {
         let next = kit::local_next(next).unwrap_or_default().to_owned();
-        Self {
-            page,
-            next,
-            error: None,
-        }
+        Self { page, next, error: None }
     }
 }
 

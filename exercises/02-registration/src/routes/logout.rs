@@ -19,9 +19,7 @@ struct Logout {
 /// only shows the button that POSTs.
 pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
     let username = auth::current_user(&session, site.session_ttl).await;
-    kit::render(&Logout {
-        page: site.page("Sign out", username),
-    })
+    kit::render(&Logout { page: site.page("Sign out", username) })
 }
 
 pub async fn submit(session: Session) -> Response {

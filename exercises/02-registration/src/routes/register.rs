@@ -31,10 +31,7 @@ pub struct NewAccount {
 
 pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     let username = auth::current_user(&session, state.site.session_ttl).await;
-    kit::render(&Register {
-        page: state.site.page("Register", username),
-        error: None,
-    })
+    kit::render(&Register { page: state.site.page("Register", username), error: None })
 }
 
 pub async fn submit(

@@ -5,6 +5,23 @@ use std::{io, io::Write, path::Path};
 
 use serde::Serialize;
 
+/// The start of a temporary file's name: one a crash left behind is found
+/// by it and removed at the next start ([`remove_leftovers`]).
+const TEMPORARY_PREFIX: &str = ".users.json.";
+
+/// Removes temporary files a killed server left in `dir`.
+pub fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMPORARY_PREFIX) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+// ANCHOR: write
 /// Writes `value` as JSON to a temporary file beside `path`, flushes it to
 /// disk, then renames it over `path`: a rename within one folder is atomic.
 pub async fn write_atomically(path: &Path, value: &impl Serialize) -> io::Result<()> {
@@ -13,17 +30,22 @@ pub async fn write_atomically(path: &Path, value: &impl Serialize) -> io::Result
     tokio::task::spawn_blocking(move || {
         let dir = path.parent().unwrap_or(Path::new("."));
         // Created with mode 0600: only the server's user can read the hashes.
-        let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+        let mut temporary = tempfile::Builder::new().prefix(TEMPORARY_PREFIX).tempfile_in(dir)?;
         temporary.write_all(&json)?;
         temporary.write_all(b"\n")?;
         temporary.as_file().sync_all()?;
         temporary.persist(&path).map_err(|e| e.error)?;
-        // The rename itself is durable once the folder is synced.
-        std::fs::File::open(dir)?.sync_all()
+        // The rename is durable once the folder is synced. It has happened
+        // either way, so a failure here is reported, not undone.
+        if let Err(error) = std::fs::File::open(dir).and_then(|folder| folder.sync_all()) {
+            tracing::warn!(%error, "cannot sync {}", dir.display());
+        }
+        Ok(())
     })
     .await
     .map_err(io::Error::other)?
 }
+// ANCHOR_END: write
 
 #[cfg(test)]
 mod tests {
@@ -35,19 +57,12 @@ mod tests {
     async fn writes_private_json_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.json");
-        write_atomically(&path, &serde_json::json!({"a": 1}))
-            .await
-            .unwrap();
-        write_atomically(&path, &serde_json::json!({"a": 2}))
-            .await
-            .unwrap();
+        write_atomically(&path, &serde_json::json!({"a": 1})).await.unwrap();
+        write_atomically(&path, &serde_json::json!({"a": 2})).await.unwrap();
         let value: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(value["a"], 2);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

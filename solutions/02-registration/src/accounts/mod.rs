@@ -50,6 +50,7 @@ impl Accounts {
     /// not parse stops the server: better than overwriting it.
     pub async fn open(data_dir: &Path) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let file = data_dir.join("users.json");
+        file::remove_leftovers(data_dir);
         let accounts = match tokio::fs::read(&file).await {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 format!("{} is not valid JSON ({e}); fix or move it", file.display())
@@ -57,19 +58,22 @@ impl Accounts {
             Err(error) if error.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
             Err(error) => return Err(format!("cannot read {}: {error}", file.display()).into()),
         };
-        Ok(Self {
-            file,
-            accounts: Mutex::new(accounts),
-        })
+        Ok(Self { file, accounts: Mutex::new(accounts) })
     }
 
     // ANCHOR: verify
     /// The account's username, when `password` is its password.
     pub async fn verify(&self, username: &str, password: &str) -> Option<String> {
+        // No account has a name or password outside the rules: refuse those
+        // after the same hashing work, without hashing megabytes of input.
+        if rules::check_username(username).is_err()
+            || password.chars().count() > rules::MAX_PASSWORD
+        {
+            password::verify("", DUMMY_HASH).await;
+            return None;
+        }
         let account = self.accounts.lock().await.get(&key(username)).cloned();
-        let hash = account
-            .as_ref()
-            .map_or(DUMMY_HASH, |a| a.password_hash.as_str());
+        let hash = account.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str());
         let matches = password::verify(password, hash).await;
         account.filter(|_| matches).map(|account| account.username)
     }
@@ -85,9 +89,7 @@ impl Accounts {
         if self.accounts.lock().await.contains_key(&key) {
             return Err(RegisterError::Taken);
         }
-        let password_hash = password::hash(password)
-            .await
-            .map_err(RegisterError::Storage)?;
+        let password_hash = password::hash(password).await.map_err(RegisterError::Storage)?;
         // ...and the real test under the lock, which a parallel
         // registration of the same name may have won in the meantime.
         let mut accounts = self.accounts.lock().await;
@@ -95,14 +97,7 @@ impl Accounts {
             return Err(RegisterError::Taken);
         }
         let created_at = OffsetDateTime::now_utc().unix_timestamp();
-        accounts.insert(
-            key.clone(),
-            Account {
-                username: key.clone(),
-                password_hash,
-                created_at,
-            },
-        );
+        accounts.insert(key.clone(), Account { username: key.clone(), password_hash, created_at });
         if let Err(error) = file::write_atomically(&self.file, &*accounts).await {
             accounts.remove(&key);
             return Err(RegisterError::Storage(error));
@@ -114,5 +109,20 @@ impl Accounts {
 
 /// Usernames are compared without case: the key is the lower-cased name.
 fn key(username: &str) -> String {
-    username.to_lowercase()
+    // ASCII only: Unicode case folding would let the Kelvin sign "K" be "k".
+    username.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::phc::PasswordHash;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let dummy = PasswordHash::new(super::DUMMY_HASH).unwrap();
+        let real = "$argon2id$v=19$m=19456,t=2,p=1$MoQPxkPFZewpIoiuHPscjA$mLOgRJ/SxEdAMSeBH2gIsfOCYCndmfqASHhse+rgGI0";
+        let real = PasswordHash::new(real).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.params, real.params, "regenerate DUMMY_HASH with the new parameters");
+    }
 }

@@ -2,12 +2,12 @@
 
 use std::{collections::HashSet, sync::LazyLock};
 
+/// The longest password, in characters.
+pub const MAX_PASSWORD: usize = 128;
+
 /// The 30 000 most common passwords; see `fixtures/common-passwords.md`.
-static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../../../fixtures/common-passwords.txt")
-        .lines()
-        .collect()
-});
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../../../../fixtures/common-passwords.txt").lines().collect());
 
 // ANCHOR: username
 /// 3 to 32 of `a-z 0-9 _ . -`; letters in either case, as names are
@@ -17,10 +17,7 @@ pub fn check_username(username: &str) -> Result<(), &'static str> {
     if !(3..=32).contains(&username.len()) {
         return Err("A username has 3 to 32 characters.");
     }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    {
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
         return Err("A username may hold only letters a-z, digits, '_', '.' and '-'.");
     }
     Ok(())
@@ -38,7 +35,7 @@ pub fn check_username(username: &str) -> Result<(), &'static str> {
 /// Never truncated: every character counts.
 pub fn check_password(username: &str, password: &str) -> Result<(), &'static str> {
     // exercise:cut
-    if !(8..=128).contains(&password.chars().count()) {
+    if !(8..=MAX_PASSWORD).contains(&password.chars().count()) {
         return Err("A password has 8 to 128 characters.");
     }
     if password.to_lowercase() == username.to_lowercase() {
@@ -76,18 +73,8 @@ mod tests {
     fn passwords_follow_the_contract() {
         assert_eq!(check_password("bob", "a 'quoted' \"pass\" ü"), Ok(()));
         assert_eq!(check_password("bob", &"ü".repeat(128)), Ok(()));
-        for bad in [
-            "short",
-            &"x".repeat(129),
-            "BobBobBob",
-            "password1",
-            "Baseball1",
-        ] {
-            let username = if bad == "BobBobBob" {
-                "bobbobbob"
-            } else {
-                "bob"
-            };
+        for bad in ["short", &"x".repeat(129), "BobBobBob", "password1", "Baseball1"] {
+            let username = if bad == "BobBobBob" { "bobbobbob" } else { "bob" };
             assert!(check_password(username, bad).is_err(), "{bad}");
         }
     }

@@ -9,7 +9,7 @@ use axum::{
 use step01_solution::{auth, routes::login::Credentials};
 use tower_sessions::Session;
 
-use crate::AppState;
+use crate::{AppState, accounts::rules};
 
 // ANCHOR: submit
 pub async fn submit(
@@ -17,21 +17,26 @@ pub async fn submit(
     session: Session,
     Form(form): Form<Credentials>,
 ) -> Response {
-    if let Some(wait) = state.throttle.wait(&form.username) {
+    // A name no account can have is neither counted nor logged as typed, so
+    // junk names cannot fill the throttle's memory or the log.
+    let possible = rules::check_username(&form.username).is_ok();
+    if possible && let Err(wait) = state.throttle.attempt(&form.username) {
         tracing::warn!(username = ?form.username, "sign-in throttled");
         let seconds = wait.as_secs() + 1;
         let message =
             format!("Too many failed sign-ins for this name. Try again in {seconds} s.\n");
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(RETRY_AFTER, seconds.to_string())],
-            message,
-        )
+        return (StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, seconds.to_string())], message)
             .into_response();
     }
     let Some(username) = state.accounts.verify(&form.username, &form.password).await else {
-        state.throttle.failed(&form.username);
-        tracing::info!(username = ?form.username, "failed sign-in");
+        if possible {
+            tracing::info!(username = ?form.username, "failed sign-in");
+        } else {
+            tracing::info!(
+                bytes = form.username.len(),
+                "failed sign-in with an impossible username"
+            );
+        }
         return step01_solution::routes::login::refused(&state.site, &form.next);
     };
     state.throttle.succeeded(&username);

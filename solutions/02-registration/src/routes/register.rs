@@ -31,10 +31,7 @@ pub struct NewAccount {
 
 pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     let username = auth::current_user(&session, state.site.session_ttl).await;
-    kit::render(&Register {
-        page: state.site.page("Register", username),
-        error: None,
-    })
+    kit::render(&Register { page: state.site.page("Register", username), error: None })
 }
 
 // ANCHOR: submit
@@ -45,17 +42,10 @@ pub async fn submit(
 ) -> Response {
     // exercise:cut
     let refused = |status: StatusCode, error: &'static str| {
-        let page = Register {
-            page: state.site.page("Register", None),
-            error: Some(error),
-        };
+        let page = Register { page: state.site.page("Register", None), error: Some(error) };
         (status, kit::render(&page)).into_response()
     };
-    let username = match state
-        .accounts
-        .register(&form.username, &form.password)
-        .await
-    {
+    let username = match state.accounts.register(&form.username, &form.password).await {
         Ok(username) => username,
         Err(RegisterError::Invalid(reason)) => return refused(StatusCode::BAD_REQUEST, reason),
         Err(RegisterError::Taken) => {
