@@ -19,3 +19,4 @@ pub use config::Config;
 pub use next::local_next;
 pub use page::{Page, Site, render};
 pub use serve::serve;
+pub use session::Session;

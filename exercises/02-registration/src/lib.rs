@@ -39,29 +39,43 @@ impl FromRef<AppState> for kit::Site {
 }
 
 pub async fn app(config: &kit::Config) -> Result<Router, kit::serve::BoxError> {
-    let accounts = Accounts::open(&config.data_dir).await?;
-    let state = AppState {
-        accounts: Arc::new(accounts),
-        throttle: Arc::new(Throttle::default()),
-        site: kit::Site { session_ttl: config.session_ttl, has_accounts: true },
-    };
+    let state = AppState::open(config).await?;
+    let routes = step01_solution::auth::with_sessions(routes(), config);
+    Ok(refuse_cross_site(routes, config).with_state(state))
+}
+
+/// Every route of the step, without the session layer: step 03 puts the
+/// same routes on sessions of its own.
+pub fn routes() -> Router<AppState> {
     let private = Router::new()
         .route("/cabinet", get(step01::cabinet::show))
         .route("/api/me", get(step01::me::show))
         // The sign-out page names who is signed in: private too.
         .route("/logout", get(routes::logout::show).post(routes::logout::submit))
         .layer(kit::private::no_store());
-    Ok(Router::new()
+    Router::new()
         .route("/", get(step01::home::show))
         .route("/login", post(routes::login::submit))
         .route("/register", get(routes::register::show).post(routes::register::submit))
         .route("/register/", get(routes::register::show))
         .merge(private)
-        .layer(kit::session::memory_layer(config))
-        // Outermost: a cross-site POST is refused before anything else runs.
-        .layer(middleware::from_fn_with_state(
-            same_origin::Origin::of(&config.public_url),
-            same_origin::refuse_cross_site,
-        ))
-        .with_state(state))
+}
+
+/// Outermost: a cross-site POST is refused before anything else runs.
+pub fn refuse_cross_site<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    config: &kit::Config,
+) -> Router<S> {
+    let ours = same_origin::Origin::of(&config.public_url);
+    router.layer(middleware::from_fn_with_state(ours, same_origin::refuse_cross_site))
+}
+
+impl AppState {
+    pub async fn open(config: &kit::Config) -> Result<Self, kit::serve::BoxError> {
+        Ok(Self {
+            accounts: Arc::new(Accounts::open(&config.data_dir).await?),
+            throttle: Arc::new(Throttle::default()),
+            site: kit::Site { session_ttl: config.session_ttl, has_accounts: true },
+        })
+    }
 }

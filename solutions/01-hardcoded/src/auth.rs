@@ -1,11 +1,17 @@
 //! Who is signed in: written into the session at sign-in, read back on
-//! every request.
+//! every request. The session itself is tower-sessions', in memory.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+use axum::{
+    Router,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::Response,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tower_sessions::Session;
 
 const SIGNED_IN: &str = "signed_in";
 
@@ -18,54 +24,85 @@ struct SignedIn {
     expires_at: i64,
 }
 
-// ANCHOR: sign_in
-/// Signs `username` in on this session.
-pub async fn sign_in(
-    session: &Session,
-    username: &str,
+/// The pages' session (`kit::Session`), kept by tower-sessions.
+pub struct TowerSession {
+    session: tower_sessions::Session,
     ttl: Duration,
-) -> Result<(), tower_sessions::session::Error> {
-    // exercise:cut
-    // A new id at every sign-in: an id an attacker planted in the victim's
-    // browser before sign-in (session fixation) never becomes signed in.
-    session.cycle_id().await?;
-    remember(session, username, ttl).await
-    // exercise:as
-    // TODO(step 01): remember in `session` that `username` is signed in, so
-    // that `current_user` finds them on the next request. Give the session a
-    // new id first: an id that existed before sign-in must never become
-    // signed in. See book/src/01-hardcoded.md, "Starting a session".
-    //~ let _ = (session, username, ttl);
-    //~ todo!("start a session for the user")
-    // exercise:end
 }
-// ANCHOR_END: sign_in
 
-// ANCHOR: current_user
-/// The username signed in on this session, if any and not expired.
-pub async fn current_user(session: &Session, ttl: Duration) -> Option<String> {
-    let signed_in: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;
-    if signed_in.expires_at <= now() {
-        // Expired: forget it on the server, not only in the browser.
-        let _ = session.flush().await;
-        return None;
+#[async_trait]
+impl kit::session::Sessions for TowerSession {
+    // ANCHOR: current_user
+    async fn current_user(&self) -> Option<String> {
+        let signed_in: SignedIn = self.session.get(SIGNED_IN).await.ok().flatten()?;
+        if signed_in.expires_at <= now() {
+            // Expired: forget it on the server, not only in the browser.
+            let _ = self.session.flush().await;
+            return None;
+        }
+        // Sliding expiry: every use buys another `ttl`.
+        self.remember(&signed_in.username).await.ok()?;
+        Some(signed_in.username)
     }
-    // Sliding expiry: every use buys another `ttl`.
-    remember(session, &signed_in.username, ttl).await.ok()?;
-    Some(signed_in.username)
-}
-// ANCHOR_END: current_user
+    // ANCHOR_END: current_user
 
-async fn remember(
-    session: &Session,
-    username: &str,
-    ttl: Duration,
-) -> Result<(), tower_sessions::session::Error> {
-    let expires_at = now().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-    let username = username.to_owned();
-    session.insert(SIGNED_IN, SignedIn { username, expires_at }).await
+    // ANCHOR: sign_in
+    async fn sign_in(&self, username: &str) -> Result<(), kit::session::Error> {
+        // exercise:cut
+        // A new id at every sign-in: an id an attacker planted in the victim's
+        // browser before sign-in (session fixation) never becomes signed in.
+        self.session.cycle_id().await?;
+        Ok(self.remember(username).await?)
+        // exercise:as
+        // TODO(step 01): remember in the session that `username` is signed
+        // in (`self.remember`), so that `current_user` finds them on the next
+        // request. Give the session a new id first (`self.session.cycle_id()`):
+        // an id that existed before sign-in must never become signed in.
+        // See book/src/01-hardcoded.md, "Starting a session".
+        //~ let _ = username;
+        //~ todo!("start a session for the user")
+        // exercise:end
+    }
+    // ANCHOR_END: sign_in
+
+    async fn sign_out(&self) -> Result<(), kit::session::Error> {
+        // `flush` deletes the session from the store, so the old cookie is
+        // worth nothing even to someone who copied it, and tells the browser
+        // to drop the cookie. Clearing only the cookie would leave it alive.
+        Ok(self.session.flush().await?)
+    }
+}
+
+impl TowerSession {
+    async fn remember(&self, username: &str) -> Result<(), tower_sessions::session::Error> {
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        let signed_in =
+            SignedIn { username: username.to_owned(), expires_at: now().saturating_add(ttl) };
+        self.session.insert(SIGNED_IN, signed_in).await
+    }
 }
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+// ANCHOR: layer
+/// Gives every request of `router` a `kit::Session` kept by tower-sessions
+/// in memory, with the contract's cookie.
+pub fn with_sessions<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    config: &kit::Config,
+) -> Router<S> {
+    router
+        .layer(middleware::from_fn_with_state(config.session_ttl, attach))
+        .layer(kit::session::memory_layer(config))
+}
+// ANCHOR_END: layer
+
+/// Wraps tower-sessions' session of this request into the pages' session.
+async fn attach(State(ttl): State<Duration>, mut request: Request, next: Next) -> Response {
+    if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
+        request.extensions_mut().insert(kit::Session::new(TowerSession { session, ttl }));
+    }
+    next.run(request).await
 }

@@ -50,11 +50,10 @@ pub fn app(config: &kit::Config) -> Router {
         .route("/cabinet", get(routes::cabinet::show))
         .route("/api/me", get(routes::me::show))
         .layer(kit::private::no_store());
-    Router::new()
+    let routes = Router::new()
         .route("/", get(routes::home::show))
         .route("/login", post(routes::login::submit))
-        .merge(private)
-        .layer(kit::session::memory_layer(config))
-        .with_state(state)
+        .merge(private);
+    auth::with_sessions(routes, config).with_state(state)
 }
 // ANCHOR_END: router

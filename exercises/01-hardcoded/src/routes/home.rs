@@ -6,9 +6,6 @@ use axum::{
     response::Response,
 };
 use serde::Deserialize;
-use tower_sessions::Session;
-
-use crate::auth;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -34,9 +31,9 @@ pub struct Params {
 
 pub async fn show(
     State(site): State<kit::Site>,
-    session: Session,
+    session: kit::Session,
     Query(params): Query<Params>,
 ) -> Response {
-    let username = auth::current_user(&session, site.session_ttl).await;
+    let username = session.current_user().await;
     kit::render(&Home::new(site.page("Sign in", username), &params.next))
 }

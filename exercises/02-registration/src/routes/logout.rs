@@ -6,8 +6,6 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use step01_solution::auth;
-use tower_sessions::Session;
 
 #[derive(Template)]
 #[template(path = "logout.html")]
@@ -17,14 +15,15 @@ struct Logout {
 
 /// A GET must change nothing (a link or an image could trigger it), so it
 /// only shows the button that POSTs.
-pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
-    let username = auth::current_user(&session, site.session_ttl).await;
+pub async fn show(State(site): State<kit::Site>, session: kit::Session) -> Response {
+    let username = session.current_user().await;
     kit::render(&Logout { page: site.page("Sign out", username) })
 }
 
-pub async fn submit(session: Session) -> Response {
-    // TODO(step 02): end the session on the server, not just in the browser,
-    // then go to /. See book/src/02-registration.md, "Signing out".
+pub async fn submit(session: kit::Session) -> Response {
+    // TODO(step 02): end the session on the server, not just in the browser
+    // (`session.sign_out()`), then go to /. See book/src/02-registration.md,
+    // "Signing out".
     let _ = (session, StatusCode::OK);
     Redirect::to("/").into_response()
 }

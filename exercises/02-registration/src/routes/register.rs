@@ -9,8 +9,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use step01_solution::auth;
-use tower_sessions::Session;
 
 use crate::{AppState, accounts::RegisterError};
 
@@ -29,19 +27,19 @@ pub struct NewAccount {
     password: String,
 }
 
-pub async fn show(State(state): State<AppState>, session: Session) -> Response {
-    let username = auth::current_user(&session, state.site.session_ttl).await;
+pub async fn show(State(state): State<AppState>, session: kit::Session) -> Response {
+    let username = session.current_user().await;
     kit::render(&Register { page: state.site.page("Register", username), error: None })
 }
 
 pub async fn submit(
     State(state): State<AppState>,
-    session: Session,
+    session: kit::Session,
     Form(form): Form<NewAccount>,
 ) -> Response {
     // TODO(step 02): create the account with `state.accounts.register`.
     // Answer 400 with the reason for bad input, 409 for a taken name, and on
-    // success sign the new user in (`auth::sign_in`) and go to /cabinet.
+    // success sign the new user in (`session.sign_in`) and go to /cabinet.
     // See book/src/02-registration.md, "Registering".
     let _ = (&state, &session, &form.username, &form.password);
     todo!("register the account")

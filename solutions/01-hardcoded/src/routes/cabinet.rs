@@ -5,9 +5,6 @@ use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
 };
-use tower_sessions::Session;
-
-use crate::auth;
 
 #[derive(Template)]
 #[template(path = "cabinet.html")]
@@ -17,14 +14,14 @@ struct Cabinet {
 }
 
 // ANCHOR: show
-pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
+pub async fn show(State(site): State<kit::Site>, session: kit::Session) -> Response {
     // exercise:cut
-    let Some(username) = auth::current_user(&session, site.session_ttl).await else {
+    let Some(username) = session.current_user().await else {
         return Redirect::to("/?next=%2Fcabinet").into_response();
     };
     // exercise:as
     // TODO(step 01): only a signed-in user may see this page. Ask
-    // `auth::current_user` who is signed in, and send anyone else to
+    // `session.current_user()` who is signed in, and send anyone else to
     // `/?next=%2Fcabinet` so they come back here after signing in.
     // See book/src/01-hardcoded.md, "Guarding a page".
     //~ let _ = (&session, Redirect::to("/"));

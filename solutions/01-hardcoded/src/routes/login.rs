@@ -9,10 +9,9 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::home::Home;
-use crate::{Users, auth};
+use crate::Users;
 
 /// Missing fields read as empty, so a form without them is an ordinary
 /// failed sign-in (401), not a framework error.
@@ -30,7 +29,7 @@ pub struct Credentials {
 pub async fn submit(
     State(users): State<Arc<Users>>,
     State(site): State<kit::Site>,
-    session: Session,
+    session: kit::Session,
     Form(form): Form<Credentials>,
 ) -> Response {
     let Some(user) = users.verify(&form.username, &form.password) else {
@@ -39,7 +38,7 @@ pub async fn submit(
         tracing::info!(username = ?form.username, "failed sign-in");
         return refused(&site, &form.next);
     };
-    if let Err(error) = auth::sign_in(&session, &user.username, site.session_ttl).await {
+    if let Err(error) = session.sign_in(&user.username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

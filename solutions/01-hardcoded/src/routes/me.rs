@@ -2,17 +2,13 @@
 
 use axum::{
     Json,
-    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use tower_sessions::Session;
 
-use crate::auth;
-
-pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
-    match auth::current_user(&session, site.session_ttl).await {
+pub async fn show(session: kit::Session) -> Response {
+    match session.current_user().await {
         Some(username) => Json(json!({ "username": username })).into_response(),
         None => {
             (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not signed in" }))).into_response()

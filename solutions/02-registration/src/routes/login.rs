@@ -6,15 +6,14 @@ use axum::{
     http::{StatusCode, header::RETRY_AFTER},
     response::{IntoResponse, Redirect, Response},
 };
-use step01_solution::{auth, routes::login::Credentials};
-use tower_sessions::Session;
+use step01_solution::routes::login::Credentials;
 
 use crate::{AppState, accounts::rules};
 
 // ANCHOR: submit
 pub async fn submit(
     State(state): State<AppState>,
-    session: Session,
+    session: kit::Session,
     Form(form): Form<Credentials>,
 ) -> Response {
     // A name no account can have is neither counted nor logged as typed, so
@@ -40,7 +39,7 @@ pub async fn submit(
         return step01_solution::routes::login::refused(&state.site, &form.next);
     };
     state.throttle.succeeded(&username);
-    if let Err(error) = auth::sign_in(&session, &username, state.site.session_ttl).await {
+    if let Err(error) = session.sign_in(&username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

@@ -6,8 +6,6 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use step01_solution::auth;
-use tower_sessions::Session;
 
 #[derive(Template)]
 #[template(path = "logout.html")]
@@ -17,25 +15,25 @@ struct Logout {
 
 /// A GET must change nothing (a link or an image could trigger it), so it
 /// only shows the button that POSTs.
-pub async fn show(State(site): State<kit::Site>, session: Session) -> Response {
-    let username = auth::current_user(&session, site.session_ttl).await;
+pub async fn show(State(site): State<kit::Site>, session: kit::Session) -> Response {
+    let username = session.current_user().await;
     kit::render(&Logout { page: site.page("Sign out", username) })
 }
 
 // ANCHOR: submit
-pub async fn submit(session: Session) -> Response {
+pub async fn submit(session: kit::Session) -> Response {
     // exercise:cut
-    // `flush` deletes the session from the store, so the old cookie is worth
-    // nothing even to someone who copied it, and tells the browser to drop
-    // the cookie. Clearing only the cookie would leave the session alive.
-    if let Err(error) = session.flush().await {
+    // `sign_out` ends the session on the server: the old cookie is worth
+    // nothing afterwards, even to someone who copied it.
+    if let Err(error) = session.sign_out().await {
         tracing::error!(%error, "cannot end a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     Redirect::to("/").into_response()
     // exercise:as
-    // TODO(step 02): end the session on the server, not just in the browser,
-    // then go to /. See book/src/02-registration.md, "Signing out".
+    // TODO(step 02): end the session on the server, not just in the browser
+    // (`session.sign_out()`), then go to /. See book/src/02-registration.md,
+    // "Signing out".
     //~ let _ = (session, StatusCode::OK);
     //~ Redirect::to("/").into_response()
     // exercise:end
