@@ -14,6 +14,8 @@ pub struct Config {
     /// The address users reach us at; decides the cookie's `Secure` flag.
     pub public_url: String,
     pub session_ttl: Duration,
+    /// `SESSION_SECRET` (step 03 on): the key that signs session cookies.
+    pub session_secret: Option<String>,
 }
 
 /// A setting that is present but unusable: the server must not start.
@@ -50,6 +52,7 @@ impl Config {
                 .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
             public_url,
             session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
+            session_secret: var("SESSION_SECRET"),
         })
     }
 

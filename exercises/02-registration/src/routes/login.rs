@@ -17,27 +17,36 @@ pub async fn submit(
 ) -> Response {
     // A name no account can have is neither counted nor logged as typed, so
     // junk names cannot fill the throttle's memory or the log.
-    let possible = rules::check_username(&form.username).is_ok();
-    if possible && let Err(wait) = state.throttle.attempt(&form.username) {
-        tracing::warn!(username = ?form.username, "sign-in throttled");
-        let seconds = wait.as_secs() + 1;
-        let message =
-            format!("Too many failed sign-ins for this name. Try again in {seconds} s.\n");
-        return (StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, seconds.to_string())], message)
-            .into_response();
-    }
+    let turn = match rules::check_username(&form.username) {
+        Ok(()) => match state.throttle.turn(&form.username).await {
+            Ok(turn) => Some(turn),
+            Err(wait) => {
+                tracing::warn!(username = ?form.username, "sign-in throttled");
+                let seconds = wait.as_secs() + 1;
+                let message =
+                    format!("Too many failed sign-ins for this name. Try again in {seconds} s.\n");
+                let retry_after = [(RETRY_AFTER, seconds.to_string())];
+                return (StatusCode::TOO_MANY_REQUESTS, retry_after, message).into_response();
+            }
+        },
+        Err(_) => None,
+    };
     let Some(username) = state.accounts.verify(&form.username, &form.password).await else {
-        if possible {
-            tracing::info!(username = ?form.username, "failed sign-in");
-        } else {
-            tracing::info!(
+        match turn {
+            Some(turn) => {
+                turn.failed();
+                tracing::info!(username = ?form.username, "failed sign-in");
+            }
+            None => tracing::info!(
                 bytes = form.username.len(),
                 "failed sign-in with an impossible username"
-            );
+            ),
         }
         return step01_solution::routes::login::refused(&state.site, &form.next);
     };
-    state.throttle.succeeded(&username);
+    if let Some(turn) = turn {
+        turn.succeeded();
+    }
     if let Err(error) = session.sign_in(&username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
