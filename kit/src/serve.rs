@@ -57,6 +57,7 @@ where
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     tracing::info!("listening on http://{address} (public URL {})", config.public_url);
 
+    // ANCHOR: shutdown
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
@@ -72,6 +73,7 @@ where
             Ok(())
         }
     }
+    // ANCHOR_END: shutdown
 }
 
 async fn shutdown_signal() {

@@ -45,6 +45,9 @@ impl FileStore {
     pub fn open(data_dir: &Path) -> io::Result<Self> {
         let dir = data_dir.join("sessions");
         fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+        // Whoever can write this folder can be anyone: a folder that was
+        // already there is made private too.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
         Ok(Self { dir })
     }
 
@@ -91,6 +94,11 @@ impl FileStore {
             temporary.write_all(&json)?;
             temporary.as_file().sync_all()?;
             temporary.persist(&path).map_err(|e| e.error)?;
+            // The rename is durable once the folder is synced; it has
+            // happened either way, so a failure here is only reported.
+            if let Err(error) = fs::File::open(&dir).and_then(|folder| folder.sync_all()) {
+                tracing::warn!(%error, "cannot sync {}", dir.display());
+            }
             Ok(())
         })
         .await
