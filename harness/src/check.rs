@@ -56,6 +56,10 @@ pub struct Check {
     pub hint: &'static str,
     /// The book section that explains it: `01-hardcoded.md#guarding-a-page`.
     pub book: &'static str,
+    /// The OWASP ASVS 4.0.3 requirements it checks (`"V3.4.2"`), for the
+    /// book's security checklist (`book/src/asvs.md`); empty for a check
+    /// of plain behaviour. Each needs its words in `book::ASVS`.
+    pub asvs: &'static [&'static str],
     pub run: CheckFn,
 }
 
@@ -68,6 +72,13 @@ macro_rules! check_fn {
         }
         run as $crate::check::CheckFn
     }};
+}
+
+/// A second server a check started, with its own data folder.
+pub struct Other {
+    pub server: Server,
+    pub http: Http,
+    pub data_dir: std::path::PathBuf,
 }
 
 /// What a running check works with.
@@ -87,7 +98,7 @@ impl Ctx {
     /// Starts a second server from the same program, with a fresh data
     /// folder and `env` on top of the usual environment (`{port}` in a value
     /// is replaced by its port). The caller stops it.
-    pub async fn start_another(&mut self, env: &[(&str, &str)]) -> Result<(Server, Http), Failure> {
+    pub async fn start_another(&mut self, env: &[(&str, &str)]) -> Result<Other, Failure> {
         let port = crate::server::free_port();
         let data_dir = self
             .sandbox
@@ -101,25 +112,29 @@ impl Ctx {
         }
         let described: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         match Server::start(&launch, port).await {
-            Ok(server) => {
-                let http = Http::new(&server.base_url);
-                Ok((server, http))
-            }
+            Ok(server) => Ok(Other { http: Http::new(&server.base_url), server, data_dir }),
             Err(failure) => Err(Failure::new("the server to start again")
                 .sent(format!("a second server with {}", described.join(" ")))
                 .got(format!("{}\n{}", failure.reason, failure.log))),
         }
     }
 
+    /// The value of `name` in the main server's environment.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.launch.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Restarts the main server with `env` changed (for good: change it back
+    /// with another call), on the same data folder.
+    pub async fn restart_with(&mut self, env: &[(&str, &str)]) -> Result<(), Failure> {
+        self.launch.env.retain(|(k, _)| !env.iter().any(|(name, _)| k == name));
+        self.launch.env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self.restart(false).await
+    }
+
     /// The main server's `DATA_DIR`, to read the files it keeps.
     pub fn data_dir(&self) -> std::path::PathBuf {
-        let dir = self
-            .launch
-            .env
-            .iter()
-            .find(|(name, _)| name == "DATA_DIR")
-            .map(|(_, dir)| dir.as_str());
-        std::path::PathBuf::from(dir.unwrap_or("."))
+        std::path::PathBuf::from(self.env("DATA_DIR").unwrap_or("."))
     }
 
     /// A user to sign in as, by position (the last one when there are fewer).

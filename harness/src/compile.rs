@@ -54,11 +54,16 @@ pub async fn build(manifest: &Path, echo: bool) -> Result<PathBuf, BuildFailure>
         .stdout(Stdio::piped())
         .stderr(if echo { Stdio::inherit() } else { Stdio::piped() })
         .kill_on_drop(true)
+        // Its own group, so that a cancelled build (a new save in the
+        // loop, Ctrl-C) stops the compilers cargo started too.
+        .process_group(0)
         .spawn()
         .map_err(|e| BuildFailure {
             summary: format!("cannot run cargo: {e}"),
             diagnostics: String::new(),
         })?;
+
+    let _group = BuildGroup::new(child.id());
 
     // Cargo's own errors (a broken Cargo.toml) only reach stderr.
     let stderr_text = child.stderr.take().map(|mut stderr| {
@@ -114,5 +119,24 @@ pub async fn build(manifest: &Path, echo: bool) -> Result<PathBuf, BuildFailure>
                 diagnostics,
             })
         }
+    }
+}
+
+/// Cargo's process group while it builds: killed with everything in it if
+/// the build is dropped before it ends, and by the Ctrl-C handler.
+struct BuildGroup(i32);
+
+impl BuildGroup {
+    fn new(pid: Option<u32>) -> Self {
+        let pgid = pid.map_or(0, |pid| pid as i32);
+        crate::server::process_group::register(pgid);
+        Self(pgid)
+    }
+}
+
+impl Drop for BuildGroup {
+    fn drop(&mut self) {
+        crate::server::process_group::signal(self.0, libc::SIGKILL);
+        crate::server::process_group::unregister(self.0);
     }
 }

@@ -5,7 +5,8 @@
 //! can be graded, [`target`] turns "the exercise" or "this command" into a
 //! program to start (building it with [`compile`]), [`server`] runs it in a
 //! [`sandbox`], [`runner`] walks the step's [`check`]s, and [`report`]
-//! prints the verdict.
+//! prints the verdict. [`student`] is the loop around it that a student
+//! lives in: watch, progress, hints, reset and solutions.
 
 pub mod book;
 pub mod check;
@@ -22,5 +23,6 @@ pub mod runner;
 pub mod sandbox;
 pub mod server;
 pub mod steps;
+pub mod student;
 pub mod target;
 pub mod text;

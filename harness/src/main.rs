@@ -1,6 +1,6 @@
 //! `authlings`: the grader's command line.
 
-use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use harness::{
@@ -9,7 +9,8 @@ use harness::{
     report::{self, Report},
     runner::{self, Options},
     server,
-    steps::{self, STEPS},
+    steps::{self, STEPS, Step},
+    student::{self, State, watch::WatchOptions},
     target::Target,
 };
 
@@ -17,7 +18,8 @@ use harness::{
 #[command(
     name = "authlings",
     version,
-    about = "Grades the Authlings steps from the outside, over HTTP."
+    about = "Grades the Authlings steps from the outside, over HTTP.",
+    after_help = "With no command: `watch`, from the first step you have not passed yet."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -26,7 +28,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The steps, and with --checks every check of each.
+    /// Grades a step at every save of its files: the student's loop (the default).
+    Watch {
+        /// The step to work on (default: the first one not passed yet).
+        step: Option<String>,
+        /// Grade when you press Enter instead of watching the files, for
+        /// file systems that do not report saves.
+        #[arg(long)]
+        manual: bool,
+        /// Grade once, print the report and exit (0 when every check passed).
+        #[arg(long, conflicts_with = "manual")]
+        once: bool,
+    },
+    /// The steps with your score on each, and with --checks every check of each.
     List {
         #[arg(long)]
         checks: bool,
@@ -52,6 +66,30 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 30)]
         start_timeout: u64,
     },
+    /// The hint for the first check your exercise fails, or for a check named.
+    Hint {
+        /// The step (default: the first one not passed yet), or a check id.
+        step: Option<String>,
+        /// A check of the step: `s01.login-success` or `login-success`.
+        check: Option<String>,
+    },
+    /// Puts a step's exercise back as shipped, keeping your work in .authlings/backups/.
+    Reset {
+        step: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// The reference solution of a step you have passed.
+    Solution {
+        step: String,
+        /// A diff from your exercise to the solution, instead of its files.
+        #[arg(long)]
+        diff: bool,
+        /// Show it before your exercise passes every check.
+        #[arg(long)]
+        force: bool,
+    },
     /// Runs the mock OpenID provider alone, to try steps 05 and 06 in a browser.
     Idp {
         /// The port on 127.0.0.1 (0: any free one).
@@ -73,8 +111,17 @@ enum Dev {
         #[arg(long)]
         check: bool,
     },
-    /// Writes the book's checks tables from the registry.
+    /// Writes the book's checks tables and security checklist from the registry.
     Book,
+    /// Times the student's loop (save, build, grading) on each step.
+    Bench {
+        /// The steps to time (default: every step that has an exercise).
+        #[arg(long = "step", value_name = "STEP")]
+        steps: Vec<String>,
+        /// Runs a step; the table shows medians.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,9 +146,32 @@ fn main() -> ExitCode {
         .expect("a tokio runtime");
     runtime.block_on(async {
         tokio::spawn(server::interrupt_handler());
+        let root = kit_root();
+        let state = State::of_kit(&root);
         match cli.command {
-            None => first_unfinished().await,
-            Some(Command::List { checks, format }) => list(checks, format),
+            None => {
+                let options = WatchOptions { start: None, manual: false, once: false };
+                student::watch::run(&root, &state, options).await
+            }
+            Some(Command::Watch { step, manual, once }) => {
+                let start = match step.as_deref().map(find_step).transpose() {
+                    Ok(start) => start,
+                    Err(code) => return code,
+                };
+                student::watch::run(&root, &state, WatchOptions { start, manual, once }).await
+            }
+            Some(Command::List { checks, format }) => list(&state, checks, format),
+            Some(Command::Hint { step, check }) => {
+                student::hint::command(&root, &state, step.as_deref(), check.as_deref()).await
+            }
+            Some(Command::Reset { step, yes }) => match find_step(&step) {
+                Ok(step) => student::reset::command(step, &root, &state, yes),
+                Err(code) => code,
+            },
+            Some(Command::Solution { step, diff, force }) => match find_step(&step) {
+                Ok(step) => student::solution::command(step, &root, &state, diff, force),
+                Err(code) => code,
+            },
             Some(Command::Check { step, solution, path, cmd, format, start_timeout }) => {
                 let Some(step) = steps::find(&step) else {
                     return unknown_step(&step);
@@ -117,7 +187,17 @@ fn main() -> ExitCode {
                     ..Options::default()
                 };
                 let report = runner::grade(step, &target, &options).await;
+                if matches!(format, Format::Human)
+                    && let Some(headline) = student::grade::headline_of(step, &report)
+                {
+                    println!("{headline}\n");
+                }
                 print(&report, format);
+                if matches!(target, Target::Exercise)
+                    && let Err(error) = state.record(&report)
+                {
+                    eprintln!("warning: cannot record your progress: {error}");
+                }
                 if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
             }
             Some(Command::Idp { port, config }) => {
@@ -125,40 +205,33 @@ fn main() -> ExitCode {
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
             Some(Command::Dev(Dev::Book)) => write_checks_tables(),
+            Some(Command::Dev(Dev::Bench { steps, runs })) => {
+                let chosen: Result<Vec<&'static Step>, ExitCode> = if steps.is_empty() {
+                    Ok(STEPS.iter().filter(|s| s.exercise_dir(&root).is_dir()).collect())
+                } else {
+                    steps.iter().map(|s| find_step(s)).collect()
+                };
+                match chosen {
+                    Ok(chosen) => student::bench::run(&root, &chosen, runs).await,
+                    Err(code) => code,
+                }
+            }
         }
     })
-}
-
-/// What a student types first: grade the first step not yet fully done.
-async fn first_unfinished() -> ExitCode {
-    for step in STEPS {
-        let report = runner::grade(step, &Target::Exercise, &Options::default()).await;
-        if !report.all_passed() {
-            print(&report, Format::Human);
-            println!(
-                "Fix the first failing check above, then run `cargo authlings check {}` again.",
-                step.id
-            );
-            return ExitCode::FAILURE;
-        }
-        println!("Step {} passes: {}/{}.", step.id, report.score(), report.max_score());
-    }
-    println!("Every step passes. Well done!");
-    ExitCode::SUCCESS
 }
 
 fn print(report: &Report, format: Format) {
     match format {
         Format::Human => {
-            let style = report::human::Style { colour: colour() };
+            let style = report::human::Style { colour: student::colour() };
             print!("{}", report::human::render(report, &style));
         }
         Format::Json => println!("{:#}", report::json::render(report)),
     }
 }
 
-fn colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+fn find_step(name: &str) -> Result<&'static Step, ExitCode> {
+    steps::find(name).ok_or_else(|| unknown_step(name))
 }
 
 fn unknown_step(name: &str) -> ExitCode {
@@ -167,24 +240,19 @@ fn unknown_step(name: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn list(with_checks: bool, format: ListFormat) -> ExitCode {
-    for step in STEPS {
-        match format {
-            ListFormat::Human => {
-                println!(
-                    "{}  {:<16} {} ({} points)",
-                    step.id,
-                    step.folder,
-                    step.title,
-                    step.max_score()
-                );
-                if with_checks {
-                    for check in (step.checks)() {
-                        println!("      {:<28} {:>2}  {}", check.id, check.points, check.title);
-                    }
-                }
+fn list(state: &State, with_checks: bool, format: ListFormat) -> ExitCode {
+    match format {
+        ListFormat::Human => {
+            let progress = state.progress();
+            print!(
+                "{}",
+                student::list::render(STEPS, &progress, &|id| state.last(id), with_checks)
+            );
+        }
+        ListFormat::Markdown => {
+            for step in STEPS {
+                print!("{}", book::checks_table(step));
             }
-            ListFormat::Markdown => print!("{}", book::checks_table(step)),
         }
     }
     ExitCode::SUCCESS
@@ -241,5 +309,11 @@ fn write_checks_tables() -> ExitCode {
         }
         eprintln!("{}: written", path.display());
     }
+    let path = dir.join(book::ASVS_TABLE_PATH);
+    if let Err(error) = std::fs::write(&path, book::asvs_table(STEPS)) {
+        eprintln!("error: cannot write {}: {error}", path.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("{}: written", path.display());
     ExitCode::SUCCESS
 }

@@ -30,6 +30,13 @@ pub static STEPS: &[Step] = &[
         has_accounts: true,
         checks: checks::s02::checks,
     },
+    Step {
+        id: "03",
+        folder: "03-file-sessions",
+        title: "Sessions as JSON files behind a cookie signed by hand",
+        has_accounts: true,
+        checks: checks::s03::checks,
+    },
 ];
 
 /// The step called `name`: "01", "1" or "01-hardcoded".

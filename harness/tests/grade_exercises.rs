@@ -22,3 +22,8 @@ async fn the_step_01_exercise_fails_only_its_concept() {
 async fn the_step_02_exercise_fails_only_its_concept() {
     snapshot("02").await;
 }
+
+#[tokio::test]
+async fn the_step_03_exercise_fails_only_its_concept() {
+    snapshot("03").await;
+}

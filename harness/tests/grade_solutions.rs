@@ -19,6 +19,12 @@ async fn the_step_02_solution_gets_full_marks() {
 }
 
 #[tokio::test]
+async fn the_step_03_solution_gets_full_marks() {
+    let report = common::grade("03", Target::Solution, &common::quiet()).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
 async fn an_independent_step_01_server_gets_full_marks() {
     let target = common::mutant_cmd("01", "none").await;
     let report = common::grade("01", target, &common::quiet()).await;

@@ -4,6 +4,7 @@
 //! steps 01 and 02.
 
 use std::{
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -32,12 +33,48 @@ struct Shared {
     signer: Signer,
     ttl: Duration,
     secure: bool,
+    /// One lock per session id in use, so that a renewal cannot write back a
+    /// session that a sign-out on another request has just deleted.
+    locks: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Shared {
+    /// Holds `id`'s lock for as long as the guard lives.
+    async fn lock(&self, id: &SessionId) -> IdGuard<'_> {
+        let lock = self.locks.lock().expect("locks").entry(id.clone()).or_default().clone();
+        let guard = lock.clone().lock_owned().await;
+        IdGuard { shared: self, id: id.clone(), lock, _guard: guard }
+    }
+}
+
+struct IdGuard<'a> {
+    shared: &'a Shared,
+    id: SessionId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for IdGuard<'_> {
+    fn drop(&mut self) {
+        // The map, this guard's `lock` and the guard itself hold the Arc:
+        // with no one else waiting, the id's lock goes, so the map holds
+        // only ids in use.
+        let mut locks = self.shared.locks.lock().expect("locks");
+        if Arc::strong_count(&self.lock) <= 3 {
+            locks.remove(&self.id);
+        }
+    }
 }
 
 impl FileSessions {
     pub fn new(store: FileStore, signer: Signer, config: &kit::Config) -> Self {
-        let shared =
-            Shared { store, signer, ttl: config.session_ttl, secure: config.secure_cookies() };
+        let shared = Shared {
+            store,
+            signer,
+            ttl: config.session_ttl,
+            secure: config.secure_cookies(),
+            locks: Mutex::default(),
+        };
         Self(Arc::new(shared))
     }
 
@@ -156,16 +193,21 @@ impl FileSession {
 impl kit::session::Sessions for FileSession {
     async fn current_user(&self) -> Option<String> {
         let id = self.id()?;
+        let _lock = self.shared.lock(&id).await;
         let Some(record) = self.shared.store.load(&id).await else {
             // Expired (the store removed the file) or unknown: the browser
             // can forget the cookie too.
             self.change(None, Change::Ended);
             return None;
         };
-        // Sliding expiry: every use buys another TTL.
-        let renewed = self.record(&record.username);
-        if let Err(error) = self.shared.store.save(&id, &renewed).await {
-            tracing::warn!(%error, "cannot renew a session");
+        // Sliding expiry: use buys another TTL. Renewing at most once every
+        // tenth of the TTL keeps a busy user from writing a file a request.
+        let ttl = i64::try_from(self.shared.ttl.as_secs()).unwrap_or(i64::MAX);
+        if record.expires_at - now() < ttl - ttl / 10 {
+            let renewed = self.record(&record.username);
+            if let Err(error) = self.shared.store.save(&id, &renewed).await {
+                tracing::warn!(%error, "cannot renew a session");
+            }
         }
         Some(record.username)
     }
@@ -174,6 +216,7 @@ impl kit::session::Sessions for FileSession {
         // A new id at every sign-in, and the old session gone: an id from
         // before sign-in never becomes signed in.
         if let Some(old) = self.id() {
+            let _lock = self.shared.lock(&old).await;
             self.shared.store.delete(&old).await?;
         }
         let id = SessionId::generate();
@@ -184,6 +227,7 @@ impl kit::session::Sessions for FileSession {
 
     async fn sign_out(&self) -> Result<(), kit::session::Error> {
         if let Some(id) = self.id() {
+            let _lock = self.shared.lock(&id).await;
             self.shared.store.delete(&id).await?;
         }
         self.change(None, Change::Ended);

@@ -15,8 +15,9 @@ const SHORTEST: usize = 22;
 const LONGEST: usize = 200;
 
 impl SessionId {
-    /// A new id: 32 random bytes from the operating system's generator,
-    /// 43 characters of URL-safe base64. Nobody can guess one.
+    /// A new id: 32 random bytes from `rand`'s cryptographically secure
+    /// generator (ChaCha, seeded by the operating system), 43 characters of
+    /// URL-safe base64. Nobody can guess one.
     pub fn generate() -> Self {
         let bytes: [u8; 32] = rand::random();
         Self(URL_SAFE_NO_PAD.encode(bytes))

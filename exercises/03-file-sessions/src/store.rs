@@ -45,6 +45,9 @@ impl FileStore {
     pub fn open(data_dir: &Path) -> io::Result<Self> {
         let dir = data_dir.join("sessions");
         fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+        // Whoever can write this folder can be anyone: a folder that was
+        // already there is made private too.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
         Ok(Self { dir })
     }
 

@@ -10,7 +10,7 @@
 pub const NONE: &str = "none";
 
 /// The steps `mutant` can imitate.
-pub const STEPS: &[&str] = &["01"];
+pub const STEPS: &[&str] = &["01", "02"];
 
 /// One deliberate mistake in one step's server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,35 +32,20 @@ const fn flaw(
     breaks: &'static [&'static str],
     what: &'static str,
 ) -> Flaw {
-    Flaw {
-        step,
-        name,
-        breaks,
-        what,
-    }
+    Flaw { step, name, breaks, what }
 }
 
 /// Every flaw of every step, in the order `mutant --list` prints them.
 pub const FLAWS: &[Flaw] = &[
     // Step 01: starting up.
-    flaw(
-        "01",
-        "never-listen",
-        &["s01.starts"],
-        "sleeps forever without binding the port",
-    ),
+    flaw("01", "never-listen", &["s01.starts"], "sleeps forever without binding the port"),
     flaw(
         "01",
         "exit-at-once",
         &["s01.starts"],
         "prints a message to stderr and exits with status 3",
     ),
-    flaw(
-        "01",
-        "hang",
-        &["s01.starts"],
-        "binds and accepts connections but never answers",
-    ),
+    flaw("01", "hang", &["s01.starts"], "binds and accepts connections but never answers"),
     flaw(
         "01",
         "flood-stderr",
@@ -117,12 +102,7 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.login-every-user"],
         "only the first user in fixtures/users.toml can sign in",
     ),
-    flaw(
-        "01",
-        "case-sensitive",
-        &["s01.username-case"],
-        "usernames are compared with their case",
-    ),
+    flaw("01", "case-sensitive", &["s01.username-case"], "usernames are compared with their case"),
     flaw(
         "01",
         "prefix-password",
@@ -136,18 +116,8 @@ pub const FLAWS: &[Flaw] = &[
         "an unknown user gets \"No such user.\", a wrong password \"Wrong password.\"",
     ),
     // Step 01: the session cookie.
-    flaw(
-        "01",
-        "cookie-no-httponly",
-        &["s01.cookie-flags"],
-        "the session cookie lacks HttpOnly",
-    ),
-    flaw(
-        "01",
-        "cookie-max-age",
-        &["s01.cookie-flags"],
-        "the session cookie has Max-Age=1800",
-    ),
+    flaw("01", "cookie-no-httponly", &["s01.cookie-flags"], "the session cookie lacks HttpOnly"),
+    flaw("01", "cookie-max-age", &["s01.cookie-flags"], "the session cookie has Max-Age=1800"),
     flaw(
         "01",
         "never-secure",
@@ -179,12 +149,7 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.me-signed-in"],
         "/api/me names the field `user` instead of `username`",
     ),
-    flaw(
-        "01",
-        "me-anon-200",
-        &["s01.me-anonymous"],
-        "/api/me answers an anonymous visitor 200 {}",
-    ),
+    flaw("01", "me-anon-200", &["s01.me-anonymous"], "/api/me answers an anonymous visitor 200 {}"),
     // Step 01: where sign-in leads.
     flaw(
         "01",
@@ -204,6 +169,145 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.next-refused"],
         "`next` refuses // and absolute URLs but follows /\\evil.example",
     ),
+    // Step 02: storing passwords.
+    flaw(
+        "02",
+        "plaintext",
+        &["s02.hashed"],
+        "users.json keeps the password itself as `password_hash`",
+    ),
+    flaw(
+        "02",
+        "sha256",
+        &["s02.hashed"],
+        "`password_hash` is the hex SHA-256 of the password: unsalted and fast",
+    ),
+    flaw(
+        "02",
+        "weak-argon2",
+        &["s02.hashed"],
+        "argon2id with m=4096, t=1, weaker than OWASP's minimum",
+    ),
+    flaw(
+        "02",
+        "password-in-file",
+        &["s02.hashed"],
+        "a correct argon2id hash, but the record also keeps a `password` field",
+    ),
+    flaw(
+        "02",
+        "same-salt",
+        &["s02.hashed"],
+        "one fixed salt for every account: equal passwords get equal hashes",
+    ),
+    flaw(
+        "02",
+        "truncate-72",
+        &["s02.no-truncation"],
+        "only the first 72 bytes of the password are hashed (and checked)",
+    ),
+    // Step 02: registering.
+    flaw(
+        "02",
+        "register-slash-missing",
+        &["s02.register-form"],
+        "GET /register shows the form, but GET /register/ is 404",
+    ),
+    flaw(
+        "02",
+        "quotes-refused",
+        &["s02.register"],
+        "passwords holding a quote or a space are refused with 400",
+    ),
+    flaw(
+        "02",
+        "taken-case",
+        &["s02.register-taken"],
+        "the taken check keeps case: registering `ALICE` beside `alice` answers 303 and signs in as alice",
+    ),
+    flaw(
+        "02",
+        "no-username-rules",
+        &["s02.username-rules"],
+        "any username is taken, empty, long or odd",
+    ),
+    flaw("02", "short-password", &["s02.password-length"], "7-character passwords are accepted"),
+    flaw(
+        "02",
+        "common-password",
+        &["s02.password-common"],
+        "fixtures/common-passwords.txt is never consulted",
+    ),
+    flaw(
+        "02",
+        "password-is-username",
+        &["s02.password-not-username"],
+        "the password may be the username",
+    ),
+    // Step 02: signing out and in.
+    flaw(
+        "02",
+        "logout-cookie-only",
+        &["s02.logout"],
+        "POST /logout expires the cookie but keeps the session on the server",
+    ),
+    flaw(
+        "02",
+        "logout-get-signs-out",
+        &["s02.logout-get"],
+        "GET /logout signs out (a link or an image can sign anyone out)",
+    ),
+    flaw(
+        "02",
+        "no-sign-out-button",
+        &["s02.sign-out-button"],
+        "signed in, / and /cabinet have no form posting to /logout",
+    ),
+    flaw(
+        "02",
+        "old-id-valid",
+        &["s02.session-renewed"],
+        "a sign-in gets a new id, but the id the browser sent stays signed in",
+    ),
+    // Step 02: cross-site requests and throttling.
+    flaw(
+        "02",
+        "cross-origin-accepted",
+        &["s02.cross-origin"],
+        "POSTs are never checked for Origin or Sec-Fetch-Site",
+    ),
+    flaw(
+        "02",
+        "fetch-site-ignored",
+        &["s02.cross-origin"],
+        "a foreign Origin is refused, but `Sec-Fetch-Site: cross-site` is not",
+    ),
+    flaw("02", "no-throttle", &["s02.throttle"], "failed sign-ins are never throttled"),
+    flaw(
+        "02",
+        "throttle-reset-by-success",
+        &["s02.throttle"],
+        "during a lock-out the password is still checked: a right one signs in and ends the lock-out",
+    ),
+    flaw(
+        "02",
+        "throttle-everyone",
+        &["s02.throttle-per-user"],
+        "failures are counted per username, but the lock-out is one for the whole server: once any name has 5, every name gets 429 until someone registers or signs in",
+    ),
+    // Step 02: users.json.
+    flaw(
+        "02",
+        "lost-registrations",
+        &["s02.parallel-registrations"],
+        "users.json is read, modified and written with no lock (and a 5-20 ms pause): parallel registrations drop each other",
+    ),
+    flaw(
+        "02",
+        "non-atomic-write",
+        &["s02.users-file-survives-kill"],
+        "under the lock, users.json is emptied, then rewritten in place in two halves 100 ms apart (no temporary file, no rename)",
+    ),
 ];
 
 /// The flaws of one step, in table order.
@@ -214,9 +318,7 @@ pub fn flaws(step: &str) -> impl Iterator<Item = &'static Flaw> {
 
 /// The flaw `name` of `step`; `None` for [`NONE`] and for unknown names.
 pub fn find(step: &str, name: &str) -> Option<&'static Flaw> {
-    FLAWS
-        .iter()
-        .find(|flaw| flaw.step == step && flaw.name == name)
+    FLAWS.iter().find(|flaw| flaw.step == step && flaw.name == name)
 }
 
 #[cfg(test)]
@@ -226,12 +328,7 @@ mod tests {
     #[test]
     fn names_are_unique_within_a_step_and_steps_are_known() {
         for (i, a) in FLAWS.iter().enumerate() {
-            assert!(
-                STEPS.contains(&a.step),
-                "{}: unknown step {}",
-                a.name,
-                a.step
-            );
+            assert!(STEPS.contains(&a.step), "{}: unknown step {}", a.name, a.step);
             assert_ne!(a.name, NONE);
             for b in &FLAWS[i + 1..] {
                 assert!(a.step != b.step || a.name != b.name, "{} twice", a.name);
@@ -243,24 +340,18 @@ mod tests {
     fn check_ids_belong_to_the_flaws_step() {
         for flaw in FLAWS {
             for id in flaw.breaks {
-                assert!(
-                    id.starts_with(&format!("s{}.", flaw.step)),
-                    "{}: {id}",
-                    flaw.name
-                );
+                assert!(id.starts_with(&format!("s{}.", flaw.step)), "{}: {id}", flaw.name);
             }
         }
     }
 
     #[test]
     fn lookup() {
-        assert_eq!(
-            find("01", "hang").map(|f| f.breaks),
-            Some(&["s01.starts"][..])
-        );
+        assert_eq!(find("01", "hang").map(|f| f.breaks), Some(&["s01.starts"][..]));
         assert!(find("01", NONE).is_none());
         assert!(find("02", "hang").is_none());
-        assert_eq!(flaws("01").count(), FLAWS.len());
+        assert_eq!(find("02", "plaintext").map(|f| f.breaks), Some(&["s02.hashed"][..]));
+        assert_eq!(flaws("01").count() + flaws("02").count(), FLAWS.len());
         assert_eq!(flaws("99").count(), 0);
     }
 }

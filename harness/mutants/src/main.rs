@@ -4,6 +4,7 @@
 //! step's behaviour live in that step's module.
 
 mod s01;
+mod s02;
 
 use std::{
     env,
@@ -23,7 +24,7 @@ const GRACE: Duration = Duration::from_secs(4);
 #[derive(Parser)]
 #[command(name = "mutant")]
 struct Cli {
-    /// The step to imitate (`01`).
+    /// The step to imitate (`01`, `02`).
     #[arg(required_unless_present = "list")]
     step: Option<String>,
     /// The flaw to have; `none` is a fully correct server.
@@ -72,8 +73,7 @@ fn var(name: &str) -> Option<String> {
 
 fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     var(name).map_or(Ok(default), |raw| {
-        raw.parse()
-            .map_err(|_| format!("{name}: {raw:?} is not a valid number"))
+        raw.parse().map_err(|_| format!("{name}: {raw:?} is not a valid number"))
     })
 }
 
@@ -85,10 +85,7 @@ fn main() -> ExitCode {
     }
     let step = cli.step.unwrap_or_default();
     if !mutants::STEPS.contains(&step.as_str()) {
-        eprintln!(
-            "mutant: unknown step {step:?}; known steps: {}",
-            mutants::STEPS.join(", ")
-        );
+        eprintln!("mutant: unknown step {step:?}; known steps: {}", mutants::STEPS.join(", "));
         return ExitCode::from(2);
     }
     let flaw = if cli.flaw == mutants::NONE {
@@ -127,7 +124,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(config, flaw));
+    let result = runtime.block_on(run(config, &step, flaw));
     runtime.shutdown_timeout(Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,28 +137,12 @@ fn main() -> ExitCode {
 
 fn list(step: Option<&str>) {
     use std::fmt::Write as _;
-    let mut out = format!("{:<4} {:<24} {:<26} what\n", "step", "flaw", "breaks");
-    for step in mutants::STEPS
-        .iter()
-        .filter(|s| step.is_none_or(|wanted| **s == wanted))
-    {
-        let _ = writeln!(
-            out,
-            "{step:<4} {:<24} {:<26} a fully correct server",
-            mutants::NONE,
-            "-"
-        );
+    let mut out = format!("{:<4} {:<26} {:<30} what\n", "step", "flaw", "breaks");
+    for step in mutants::STEPS.iter().filter(|s| step.is_none_or(|wanted| **s == wanted)) {
+        let _ = writeln!(out, "{step:<4} {:<26} {:<30} a fully correct server", mutants::NONE, "-");
         for flaw in mutants::flaws(step) {
-            let breaks = if flaw.breaks.is_empty() {
-                "-".into()
-            } else {
-                flaw.breaks.join(",")
-            };
-            let _ = writeln!(
-                out,
-                "{:<4} {:<24} {breaks:<26} {}",
-                flaw.step, flaw.name, flaw.what
-            );
+            let breaks = if flaw.breaks.is_empty() { "-".into() } else { flaw.breaks.join(",") };
+            let _ = writeln!(out, "{:<4} {:<26} {breaks:<30} {}", flaw.step, flaw.name, flaw.what);
         }
     }
     // `mutant --list | head` closes the pipe early: not an error worth a panic.
@@ -182,7 +163,7 @@ fn flood_stderr(bytes: usize) {
     let _ = stderr.flush();
 }
 
-async fn run(config: Config, flaw: &'static str) -> Result<(), String> {
+async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), String> {
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         termination().await;
@@ -205,7 +186,7 @@ async fn run(config: Config, flaw: &'static str) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     eprintln!(
-        "mutant: step 01, flaw {flaw}, listening on http://{address} (public URL {})",
+        "mutant: step {step}, flaw {flaw}, listening on http://{address} (public URL {})",
         config.public_url
     );
 
@@ -224,7 +205,11 @@ async fn run(config: Config, flaw: &'static str) -> Result<(), String> {
         }
     }
 
-    let app = s01::app(config, flaw).layer(axum::middleware::from_fn(log));
+    let app = match step {
+        "01" => s01::app(config, flaw),
+        _ => s02::app(config, flaw),
+    };
+    let app = app.layer(axum::middleware::from_fn(log));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.clone()));
     let mut server = tokio::spawn(server.into_future());
     tokio::select! {
@@ -264,16 +249,8 @@ async fn log(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let (method, uri, started) = (
-        request.method().clone(),
-        request.uri().clone(),
-        Instant::now(),
-    );
+    let (method, uri, started) = (request.method().clone(), request.uri().clone(), Instant::now());
     let response = next.run(request).await;
-    eprintln!(
-        "mutant: {method} {uri} -> {} ({:?})",
-        response.status().as_u16(),
-        started.elapsed()
-    );
+    eprintln!("mutant: {method} {uri} -> {} ({:?})", response.status().as_u16(), started.elapsed());
     response
 }

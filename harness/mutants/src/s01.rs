@@ -24,12 +24,10 @@ use serde_json::json;
 
 use crate::Config;
 
-const USERS_TOML: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/users.toml"
-));
-const COOKIE_NAME: &str = "session";
-const FAILED: &str = "Wrong username or password.";
+const USERS_TOML: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/users.toml"));
+pub(crate) const COOKIE_NAME: &str = "session";
+pub(crate) const FAILED: &str = "Wrong username or password.";
 
 #[derive(Deserialize)]
 struct UsersFile {
@@ -42,9 +40,9 @@ struct User {
     password: String,
 }
 
-struct Session {
-    username: String,
-    expires: Instant,
+pub(crate) struct Session {
+    pub(crate) username: String,
+    pub(crate) expires: Instant,
 }
 
 struct App {
@@ -59,12 +57,7 @@ type Shared = Arc<App>;
 
 pub fn app(config: Config, flaw: &'static str) -> Router {
     let file: UsersFile = toml::from_str(USERS_TOML).expect("fixtures/users.toml is valid");
-    let app = App {
-        config,
-        flaw,
-        users: file.users,
-        sessions: Mutex::default(),
-    };
+    let app = App { config, flaw, users: file.users, sessions: Mutex::default() };
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
@@ -76,19 +69,12 @@ pub fn app(config: Config, flaw: &'static str) -> Router {
 
 impl App {
     fn has(&self, flaw: &str) -> bool {
-        debug_assert!(
-            mutants::find("01", flaw).is_some(),
-            "no flaw {flaw} in the table"
-        );
+        debug_assert!(mutants::find("01", flaw).is_some(), "no flaw {flaw} in the table");
         self.flaw == flaw
     }
 
     fn verify(&self, username: &str, password: &str) -> Result<&User, &'static str> {
-        let users = if self.has("only-alice") {
-            &self.users[..1]
-        } else {
-            &self.users[..]
-        };
+        let users = if self.has("only-alice") { &self.users[..1] } else { &self.users[..] };
         let user = users.iter().find(|user| {
             if self.has("case-sensitive") {
                 user.username == username
@@ -105,11 +91,7 @@ impl App {
         } else {
             same_bytes(user.password.as_bytes(), password.as_bytes())
         };
-        if matches {
-            Ok(user)
-        } else {
-            Err(if enumerate { "Wrong password." } else { FAILED })
-        }
+        if matches { Ok(user) } else { Err(if enumerate { "Wrong password." } else { FAILED }) }
     }
 
     /// Where sign-in may lead, if `next` may be followed at all.
@@ -129,10 +111,7 @@ impl App {
 
     fn current_user(&self, headers: &HeaderMap) -> Option<String> {
         let id = session_cookie(headers)?;
-        let mut sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Instant::now();
         let session = sessions.get_mut(id)?;
         if session.expires <= now {
@@ -154,19 +133,14 @@ impl App {
             _ => new_id(),
         };
         let now = Instant::now();
-        let mut sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         sessions.retain(|_, session| session.expires > now);
         if let Some(old) = sent.filter(|old| *old != id) {
             // Whatever the old id was, it never gets to be signed in.
             sessions.remove(old);
         }
-        let session = Session {
-            username: username.to_owned(),
-            expires: now + self.config.session_ttl,
-        };
+        let session =
+            Session { username: username.to_owned(), expires: now + self.config.session_ttl };
         sessions.insert(id.clone(), session);
         id
     }
@@ -210,11 +184,7 @@ async fn home(
         ),
         None => page(
             "Sign in",
-            &form_html(
-                &app,
-                app.next_target(&params.next).unwrap_or_default(),
-                None,
-            ),
+            &form_html(&app, app.next_target(&params.next).unwrap_or_default(), None),
         ),
     }
 }
@@ -258,18 +228,10 @@ async fn login(
         );
         return ([(SET_COOKIE, cookie)], page("Signed in", &body)).into_response();
     }
-    let target = if app.has("next-ignored") {
-        None
-    } else {
-        app.next_target(&form.next)
-    };
+    let target = if app.has("next-ignored") { None } else { app.next_target(&form.next) };
     let location = target.and_then(|target| HeaderValue::from_str(target).ok());
     let location = location.unwrap_or(HeaderValue::from_static("/cabinet"));
-    (
-        StatusCode::SEE_OTHER,
-        [(LOCATION, location), (SET_COOKIE, cookie)],
-    )
-        .into_response()
+    (StatusCode::SEE_OTHER, [(LOCATION, location), (SET_COOKIE, cookie)]).into_response()
 }
 
 async fn cabinet(State(app): State<Shared>, headers: HeaderMap) -> Response {
@@ -291,31 +253,21 @@ async fn cabinet(State(app): State<Shared>, headers: HeaderMap) -> Response {
         }
     };
     if !app.has("cabinet-cacheable") {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
 
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let field = if app.has("me-wrong-field") {
-        "user"
-    } else {
-        "username"
-    };
+    let field = if app.has("me-wrong-field") { "user" } else { "username" };
     let mut response = match app.current_user(&headers) {
         Some(username) => Json(json!({ field: username })).into_response(),
         None if app.has("me-anon-200") => Json(json!({})).into_response(),
-        None => (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "error": "not signed in" })),
-        )
-            .into_response(),
+        None => {
+            (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not signed in" }))).into_response()
+        }
     };
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -356,17 +308,13 @@ async fn fallback(State(app): State<Shared>, request: Request) -> Response {
     }
 }
 
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page("Not found", "<h1>Not found</h1>"),
-    )
-        .into_response()
+pub(crate) fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, page("Not found", "<h1>Not found</h1>")).into_response()
 }
 
 // ---------------------------------------------------------------- pages
 
-fn page(title: &str, body: &str) -> Response {
+pub(crate) fn page(title: &str, body: &str) -> Response {
     Html(format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title} - Authlings</title>\n\
          <link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
@@ -375,11 +323,7 @@ fn page(title: &str, body: &str) -> Response {
 }
 
 fn form_html(app: &App, next: &str, error: Option<&str>) -> String {
-    let action = if app.has("no-form") {
-        "/signin"
-    } else {
-        "/login"
-    };
+    let action = if app.has("no-form") { "/signin" } else { "/login" };
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(e)))
         .unwrap_or_default();
@@ -424,11 +368,8 @@ pub fn resolve_static(dir: &Path, decoded: &str) -> Option<PathBuf> {
 }
 
 pub fn content_type(file: &Path) -> &'static str {
-    let extension = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let extension =
+        file.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match extension.as_str() {
         "txt" => "text/plain; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -454,14 +395,14 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// 128 random bits as 32 hex digits.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 16];
     rand::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compares every byte, whatever the first difference.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let mut diff = u8::from(a.len() != b.len());
     for i in 0..a.len().max(b.len()) {
         diff |= a.get(i).unwrap_or(&0) ^ b.get(i).unwrap_or(&0);
@@ -516,49 +457,28 @@ mod tests {
     #[test]
     fn static_paths_stay_inside_the_folder() {
         let dir = Path::new("/srv/static");
-        assert_eq!(
-            resolve_static(dir, "style.css"),
-            Some(dir.join("style.css"))
-        );
-        assert_eq!(
-            resolve_static(dir, "img/./logo.svg"),
-            Some(dir.join("img/logo.svg"))
-        );
+        assert_eq!(resolve_static(dir, "style.css"), Some(dir.join("style.css")));
+        assert_eq!(resolve_static(dir, "img/./logo.svg"), Some(dir.join("img/logo.svg")));
         assert_eq!(resolve_static(dir, "a//b.txt"), Some(dir.join("a/b.txt")));
-        for path in [
-            "",
-            ".",
-            "../secret.txt",
-            "a/../../secret.txt",
-            "a/..",
-            "/etc/passwd",
-            "//etc/passwd",
-        ] {
+        for path in
+            ["", ".", "../secret.txt", "a/../../secret.txt", "a/..", "/etc/passwd", "//etc/passwd"]
+        {
             assert_eq!(resolve_static(dir, path), None, "{path:?}");
         }
     }
 
     #[test]
     fn content_types_follow_the_extension() {
-        assert_eq!(
-            content_type(Path::new("a/style.CSS")),
-            "text/css; charset=utf-8"
-        );
+        assert_eq!(content_type(Path::new("a/style.CSS")), "text/css; charset=utf-8");
         assert_eq!(content_type(Path::new("logo.svg")), "image/svg+xml");
         assert_eq!(content_type(Path::new("x.png")), "image/png");
-        assert_eq!(
-            content_type(Path::new("README")),
-            "application/octet-stream"
-        );
+        assert_eq!(content_type(Path::new("README")), "application/octet-stream");
     }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.append(
-            COOKIE,
-            HeaderValue::from_static("theme=dark; session=abc ; x=1"),
-        );
+        headers.append(COOKIE, HeaderValue::from_static("theme=dark; session=abc ; x=1"));
         assert_eq!(session_cookie(&headers), Some("abc"));
         headers.clear();
         headers.append(COOKIE, HeaderValue::from_static("sessionx=1; session="));
@@ -583,9 +503,6 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(
-            escape("Carol <script>\"&'"),
-            "Carol &lt;script&gt;&quot;&amp;&#39;"
-        );
+        assert_eq!(escape("Carol <script>\"&'"), "Carol &lt;script&gt;&quot;&amp;&#39;");
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod s01;
 pub mod s02;
+pub mod s03;
 
 use reqwest::Url;
 

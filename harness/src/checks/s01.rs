@@ -17,6 +17,7 @@ pub fn checks() -> Vec<Check> {
             requires: None,
             hint: "Read HOST and PORT from the environment, listen there, and answer GET /. The lines your server printed are below.",
             book: "grading.md#how-your-server-is-started",
+            asvs: &[],
             run: check_fn!(starts),
         },
         Check {
@@ -26,6 +27,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "The page needs <form method=\"post\" action=\"/login\"> with inputs named username and password.",
             book: "01-hardcoded.md#the-sign-in-form",
+            asvs: &[],
             run: check_fn!(home_form),
         },
         Check {
@@ -35,6 +37,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "Serve /static/<path> from the folder in STATIC_DIR (not a folder of your own), byte for byte, with a Content-Type that matches the file's extension.",
             book: "01-hardcoded.md#static-files-and-path-traversal",
+            asvs: &["V14.4.1"],
             run: check_fn!(static_files),
         },
         Check {
@@ -44,6 +47,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "A path under /static/ with no file behind it must answer 404 Not Found.",
             book: "01-hardcoded.md#static-files-and-path-traversal",
+            asvs: &[],
             run: check_fn!(static_missing),
         },
         Check {
@@ -53,6 +57,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.static-files"),
             hint: "Decode the path first, then refuse any `..`, absolute or drive component before you touch the file system; tower-http's ServeDir does this for you.",
             book: "01-hardcoded.md#static-files-and-path-traversal",
+            asvs: &["V12.3.1", "V12.3.2"],
             run: check_fn!(static_traversal),
         },
         Check {
@@ -62,6 +67,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "On POST /login with a right username and password, start a session, set the `session` cookie and answer 303 See Other to /cabinet.",
             book: "01-hardcoded.md#starting-a-session",
+            asvs: &[],
             run: check_fn!(login_success),
         },
         Check {
@@ -71,6 +77,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Load every user of fixtures/users.toml, and take the password exactly as the form sent it (spaces, quotes and any Unicode included).",
             book: "01-hardcoded.md#checking-a-password",
+            asvs: &["V2.1.4"],
             run: check_fn!(login_every_user),
         },
         Check {
@@ -80,6 +87,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "The contract compares usernames without case: `ALICE` is alice. Passwords keep their case.",
             book: "01-hardcoded.md#checking-a-password",
+            asvs: &[],
             run: check_fn!(username_case),
         },
         Check {
@@ -89,6 +97,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Compare the whole password (not a prefix, not trimmed, not case-folded), answer 401 with the form again, and sign no one in.",
             book: "01-hardcoded.md#checking-a-password",
+            asvs: &["V2.1.3"],
             run: check_fn!(login_wrong_password),
         },
         Check {
@@ -98,6 +107,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-wrong-password"),
             hint: "Answer an unknown username exactly as a wrong password: same status, same page, same message, so no one can learn which usernames exist.",
             book: "01-hardcoded.md#checking-a-password",
+            asvs: &[],
             run: check_fn!(login_unknown_user),
         },
         Check {
@@ -107,6 +117,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Set-Cookie: session=<id>; HttpOnly; SameSite=Lax; Path=/ with no Max-Age or Expires, and no Secure when PUBLIC_URL is http://.",
             book: "01-hardcoded.md#the-session-cookie",
+            asvs: &["V3.2.3", "V3.4.2", "V3.4.3"],
             run: check_fn!(cookie_flags),
         },
         Check {
@@ -116,6 +127,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.cookie-flags"),
             hint: "Read PUBLIC_URL; when it starts with https:// add Secure to the session cookie.",
             book: "01-hardcoded.md#the-session-cookie",
+            asvs: &["V3.4.1"],
             run: check_fn!(cookie_secure_https),
         },
         Check {
@@ -125,6 +137,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Give the session a new id at every sign-in (tower-sessions: `cycle_id`), whatever cookie the browser sent.",
             book: "01-hardcoded.md#starting-a-session",
+            asvs: &["V3.2.1"],
             run: check_fn!(session_fixation),
         },
         Check {
@@ -134,6 +147,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "Before showing the cabinet, find who is signed in; send anyone else to /?next=%2Fcabinet.",
             book: "01-hardcoded.md#guarding-a-page",
+            asvs: &["V4.1.1"],
             run: check_fn!(cabinet_anonymous),
         },
         Check {
@@ -143,6 +157,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Show the signed-in username on /cabinet and send Cache-Control: no-store so no cache keeps the page.",
             book: "01-hardcoded.md#guarding-a-page",
+            asvs: &["V8.2.1"],
             run: check_fn!(cabinet_signed_in),
         },
         Check {
@@ -152,6 +167,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Answer {\"username\": \"...\"} as application/json, with Cache-Control: no-store.",
             book: "01-hardcoded.md#guarding-a-page",
+            asvs: &["V8.2.1"],
             run: check_fn!(me_signed_in),
         },
         Check {
@@ -161,6 +177,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "Answer 401 with a JSON object holding a string `error`, with Cache-Control: no-store; an unknown or garbled cookie is no session.",
             book: "01-hardcoded.md#guarding-a-page",
+            asvs: &["V4.1.1", "V8.2.1"],
             run: check_fn!(me_anonymous),
         },
         Check {
@@ -170,6 +187,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "When the form's `next` field is a local path, redirect there after sign-in instead of /cabinet.",
             book: "01-hardcoded.md#where-to-go-after-sign-in",
+            asvs: &[],
             run: check_fn!(next_local),
         },
         Check {
@@ -179,6 +197,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.next-local"),
             hint: "Follow `next` only when it starts with exactly one `/` followed by neither `/` nor `\\`; otherwise go to /cabinet.",
             book: "01-hardcoded.md#where-to-go-after-sign-in",
+            asvs: &["V5.1.5"],
             run: check_fn!(next_refused),
         },
     ]
@@ -440,7 +459,7 @@ async fn cookie_flags(cx: &mut Ctx) -> Outcome {
 
 async fn cookie_secure_https(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
-    let (mut server, http) =
+    let crate::check::Other { mut server, http, .. } =
         cx.start_another(&[("PUBLIC_URL", "https://127.0.0.1:{port}")]).await?;
     let outcome = async {
         cx.ensure_account(&http, &user).await?;

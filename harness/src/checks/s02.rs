@@ -39,6 +39,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "Serve both paths with <form method=\"post\" action=\"/register\"> holding inputs username and password.",
             book: "02-registration.md#registering",
+            asvs: &[],
             run: check_fn!(register_form),
         },
         Check {
@@ -48,6 +49,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.starts"),
             hint: "On POST /register with a valid new name and password, store the account, start a session and answer 303 to /cabinet.",
             book: "02-registration.md#registering",
+            asvs: &["V2.1.4"],
             run: check_fn!(register),
         },
     ]);
@@ -59,6 +61,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Compare usernames without case: if `Alice` exists, `ALICE` is taken too. Answer 409 Conflict.",
             book: "02-registration.md#registration-rules",
+            asvs: &[],
             run: check_fn!(register_taken),
         },
         Check {
@@ -68,6 +71,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Refuse names shorter than 3 or longer than 32 characters, or with anything but letters, digits, `_`, `.` and `-`, with 400.",
             book: "02-registration.md#registration-rules",
+            asvs: &["V5.1.3"],
             run: check_fn!(username_rules),
         },
         Check {
@@ -77,6 +81,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Count characters, not bytes: 8 to 128 of any kind. Answer 400 with the reason otherwise.",
             book: "02-registration.md#registration-rules",
+            asvs: &["V2.1.1", "V2.1.2"],
             run: check_fn!(password_length),
         },
         Check {
@@ -86,6 +91,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Load fixtures/common-passwords.txt and refuse any password in it, compared without case.",
             book: "02-registration.md#registration-rules",
+            asvs: &["V2.1.7"],
             run: check_fn!(password_common),
         },
         Check {
@@ -95,6 +101,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Refuse a password that is the username (compared without case).",
             book: "02-registration.md#registration-rules",
+            asvs: &[],
             run: check_fn!(password_not_username),
         },
         Check {
@@ -104,6 +111,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Hash the whole password. bcrypt, for one, silently ignores everything after 72 bytes; argon2id does not.",
             book: "02-registration.md#storing-passwords",
+            asvs: &["V2.1.3"],
             run: check_fn!(no_truncation),
         },
         Check {
@@ -113,6 +121,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Store only `password_hash`: an argon2id PHC string made with a random salt, at OWASP's parameters or stronger.",
             book: "02-registration.md#storing-passwords",
+            asvs: &["V2.4.1", "V2.4.2", "V2.4.5"],
             run: check_fn!(hashed),
         },
         Check {
@@ -122,6 +131,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Delete the session from the store (tower-sessions: `flush`), not only the cookie: a copied cookie must stop working.",
             book: "02-registration.md#signing-out",
+            asvs: &["V3.3.1"],
             run: check_fn!(logout),
         },
         Check {
@@ -131,6 +141,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.logout"),
             hint: "A GET can be triggered by a link or an image: only show a form posting to /logout.",
             book: "02-registration.md#signing-out",
+            asvs: &["V4.2.2"],
             run: check_fn!(logout_get),
         },
         Check {
@@ -140,6 +151,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Signed in, / and /cabinet need a <form method=\"post\" action=\"/logout\">.",
             book: "02-registration.md#signing-out",
+            asvs: &[],
             run: check_fn!(sign_out_button),
         },
         Check {
@@ -149,6 +161,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Renew the session id at every sign-in, and make sure the old id is gone from the store.",
             book: "02-registration.md#renewing-the-session-id",
+            asvs: &["V3.2.1"],
             run: check_fn!(session_renewed),
         },
         Check {
@@ -158,6 +171,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Before any POST handler runs, compare Origin with PUBLIC_URL's origin and refuse `Sec-Fetch-Site: cross-site`, with 403.",
             book: "02-registration.md#refusing-cross-site-requests",
+            asvs: &["V4.2.2", "V13.2.3"],
             run: check_fn!(cross_origin),
         },
         Check {
@@ -167,6 +181,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s01.login-success"),
             hint: "Count failures per username in a 60 s window; past 5, answer 429 with Retry-After without checking the password.",
             book: "02-registration.md#throttling",
+            asvs: &["V2.2.1"],
             run: check_fn!(throttle),
         },
         Check {
@@ -176,6 +191,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.throttle"),
             hint: "Key the failure count by username (compared without case), not by client address or globally.",
             book: "02-registration.md#throttling",
+            asvs: &["V2.2.1"],
             run: check_fn!(throttle_per_user),
         },
         Check {
@@ -185,6 +201,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.register"),
             hint: "Serialise the read-modify-write of users.json (one lock around it), or two writers will each drop the other's account.",
             book: "02-registration.md#one-file-many-writers",
+            asvs: &["V11.1.6"],
             run: check_fn!(parallel_registrations),
         },
         Check {
@@ -194,6 +211,7 @@ pub fn checks() -> Vec<Check> {
             requires: Some("s02.parallel-registrations"),
             hint: "Write to a temporary file in the same folder, then rename it over users.json: a rename is atomic, a rewrite is not.",
             book: "02-registration.md#one-file-many-writers",
+            asvs: &[],
             run: check_fn!(users_file_survives_kill),
         },
     ]);
@@ -498,8 +516,17 @@ async fn session_renewed(cx: &mut Ctx) -> Outcome {
 
 async fn cross_origin(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0).clone();
-    let evil = [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")];
     let ours = cx.http.base_url.clone();
+    // Another site, no site at all (a sandboxed frame), this host on another
+    // port, and a browser that only says `cross-site`.
+    let next_port = cx.server.port.wrapping_add(1);
+    let other_port = format!("http://127.0.0.1:{next_port}");
+    let evil = [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("origin", other_port.as_str()),
+        ("sec-fetch-site", "cross-site"),
+    ];
 
     for (header, value) in evil {
         // Sign-in from another site: refused, no session.
@@ -636,6 +663,21 @@ async fn parallel_registrations(cx: &mut Ctx) -> Outcome {
 }
 
 async fn users_file_survives_kill(cx: &mut Ctx) -> Outcome {
+    use std::os::unix::fs::MetadataExt;
+    // A rename puts a new file (a new inode) in place; a rewrite in place
+    // keeps the old one, and a crash mid-write leaves it half written.
+    let path = cx.data_dir().join("users.json");
+    let inode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.ino()).ok();
+    let before = inode(&path);
+    let (name, password) = (new_name("ino"), new_password());
+    signed_in_cookie(&register_account(&cx.http, &name, &password).await?)?;
+    if before.is_some() && inode(&path) == before {
+        return Err(Failure::new(
+            "users.json replaced by a new file at each write (temporary file, then rename)",
+        )
+        .sent(format!("a registration of {name}"))
+        .got("the same file (same inode) rewritten in place"));
+    }
     // Once the first of 20 registrations is through, the others are being
     // written one after another: SIGKILL then lands mid-write or close to it.
     let (_, mut tasks) = register_twenty(&cx.http);

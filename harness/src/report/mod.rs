@@ -78,8 +78,12 @@ impl CheckResult {
                 lines.push(format!("sent:     {sent}"));
             }
             lines.push(format!("expected: {}", failure.expected));
-            if let Some(got) = &failure.got {
-                lines.push(format!("got:      {}", got.replace('\n', "\n          ")));
+            match failure.got.as_deref().map(|got| (got, Unwritten::find(got))) {
+                Some((_, Some(unwritten))) => lines.push(format!("got:      {unwritten}")),
+                Some((got, None)) => {
+                    lines.push(format!("got:      {}", got.replace('\n', "\n          ")))
+                }
+                None => {}
             }
         }
         if matches!(self.status, Status::Fail | Status::Error) {
@@ -87,6 +91,43 @@ impl CheckResult {
             lines.push(format!("read:     {}", book_link(self.book)));
         }
         lines.join("\n")
+    }
+}
+
+/// A reply from a handler that reached a `todo!()`: the kit answers
+/// `500 This part is not written yet: <file:line>: not yet implemented: ...`
+/// (kit/src/unfinished.rs), which the report says plainly instead of
+/// showing the raw reply.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unwritten {
+    /// `exercises/01-hardcoded/src/users.rs:74`
+    pub place: String,
+    /// The `todo!` message: `check the username and password`.
+    pub what: String,
+}
+
+/// What the body says before the place.
+const UNWRITTEN: &str = "This part is not written yet: ";
+
+impl Unwritten {
+    pub fn find(got: &str) -> Option<Unwritten> {
+        let rest = &got[got.find(UNWRITTEN)? + UNWRITTEN.len()..];
+        let line = rest.lines().next().unwrap_or_default().trim();
+        let (place, what) = match line.split_once(": not yet implemented") {
+            Some((place, what)) => (place, what.trim_start_matches(':').trim()),
+            None => (line, ""),
+        };
+        Some(Unwritten { place: place.to_owned(), what: what.to_owned() })
+    }
+}
+
+impl std::fmt::Display for Unwritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "this part is not written yet: {}", self.place)?;
+        if !self.what.is_empty() {
+            write!(f, " (todo!: {})", self.what)?;
+        }
+        Ok(())
     }
 }
 
@@ -133,5 +174,32 @@ impl Report {
 
     pub fn count(&self, status: Status) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Unwritten;
+
+    #[test]
+    fn a_todo_reply_is_said_plainly() {
+        let got = "500 Internal Server Error\ncontent-type: text/plain; charset=utf-8\n\
+                   body: This part is not written yet: exercises/01-hardcoded/src/users.rs:74: not yet implemented: check the username and password";
+        let unwritten = Unwritten::find(got).unwrap();
+        assert_eq!(unwritten.place, "exercises/01-hardcoded/src/users.rs:74");
+        assert_eq!(
+            unwritten.to_string(),
+            "this part is not written yet: exercises/01-hardcoded/src/users.rs:74 (todo!: check the username and password)"
+        );
+        let bare =
+            Unwritten::find("body: This part is not written yet: src/a.rs:3: not yet implemented")
+                .unwrap();
+        assert_eq!(bare.to_string(), "this part is not written yet: src/a.rs:3");
+        assert!(
+            Unwritten::find(
+                "500 Internal Server Error\nbody: The server panicked at src/a.rs:3: boom"
+            )
+            .is_none()
+        );
     }
 }

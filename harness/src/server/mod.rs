@@ -2,7 +2,7 @@
 //! group, watched until it answers, stopped with SIGTERM and then SIGKILL of
 //! the whole group, so that nothing it started outlives the grading.
 
-mod process_group;
+pub(crate) mod process_group;
 mod tail;
 
 use std::{
