@@ -102,8 +102,8 @@ pub fn exercise_files(
     let solution_lib = solution_package.replace('-', "_");
     let exercise_lib = exercise_package.replace('-', "_");
     let mut files = Vec::new();
-    for path in walk(solution_dir)? {
-        let relative = path.strip_prefix(solution_dir).expect("walk stays inside").to_path_buf();
+    for relative in crate::files::files_under(solution_dir)? {
+        let path = solution_dir.join(&relative);
         let bytes = fs::read(&path)?;
         let contents = match relative.extension().and_then(|e| e.to_str()) {
             Some("rs") => {
@@ -125,27 +125,6 @@ pub fn exercise_files(
         files.push((relative, contents));
     }
     Ok(files)
-}
-
-/// Files below `dir`, sorted, leaving out build output.
-fn walk(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                if entry.file_name() != "target" {
-                    pending.push(path);
-                }
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod check;
 pub mod checks;
 pub mod compile;
 pub mod cutout;
+pub mod files;
 pub mod fixtures;
 pub mod html;
 pub mod http;

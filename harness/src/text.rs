@@ -28,3 +28,8 @@ pub fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+/// `text` in the ANSI style `code` (`"1;31"`: bold red) when `on`.
+pub fn paint(on: bool, code: &str, text: &str) -> String {
+    if on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+}
