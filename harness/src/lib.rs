@@ -11,6 +11,7 @@
 pub mod book;
 pub mod check;
 pub mod checks;
+pub mod class;
 pub mod compile;
 pub mod cutout;
 pub mod files;

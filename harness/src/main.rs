@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use harness::{
-    book, cutout,
+    book, class, cutout,
     kit_root::kit_root,
     report::{self, Report},
     runner::{self, Options},
@@ -90,6 +90,44 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Grades a class: every submission of a step, in parallel, into a
+    /// gradebook (CSV), JSON, Gradescope and JUnit results and an HTML report.
+    Grade {
+        /// The step: 01, 1 or 01-hardcoded (left out with --all-steps).
+        #[arg(required_unless_present = "all_steps")]
+        step: Option<String>,
+        /// Folders that each hold a student's copy of the kit (or only the
+        /// step's exercise folder); the folder's name is the student's.
+        #[arg(value_name = "SUBMISSION", conflicts_with = "roster")]
+        submissions: Vec<PathBuf>,
+        /// A roster instead: each student's name and folder, in CSV
+        /// (`name,folder`) or TOML (`[[students]]`, by the .toml extension).
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// Grade every step of the kit.
+        #[arg(long)]
+        all_steps: bool,
+        /// Gradings at the same time (default: one per core).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Where the results go (default: grades/<date>-<time>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Time limit for one submission's build, and for its grading.
+        #[arg(long, value_name = "SECS", default_value_t = 180)]
+        timeout: u64,
+        /// The shared build cache (default: target/authlings-class in this kit).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+    },
+    /// Writes a Gradescope autograder for a step: setup.sh, run_autograder,
+    /// the kit, and autograder.zip to upload.
+    Bundle {
+        step: String,
+        /// Where to write it (default: autograder-<step>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Runs the mock OpenID provider alone, to try steps 05 and 06 in a browser.
     Idp {
         /// The port on 127.0.0.1 (0: any free one).
@@ -121,6 +159,26 @@ enum Dev {
         /// Runs a step; the table shows medians.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+    },
+    /// Times `grade` on a made-up class, with one build cache and with a
+    /// build of its own for each submission.
+    BenchGrade {
+        #[arg(long, default_value = "01")]
+        step: String,
+        /// Submissions in the class.
+        #[arg(long, default_value_t = 30)]
+        copies: usize,
+        /// How many to build each on its own (the time is multiplied out).
+        #[arg(long, default_value_t = 3)]
+        separate: usize,
+        /// Gradings at the same time (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        timeout: u64,
+        /// Keep the class, caches and results in DIR (default: removed).
+        #[arg(long, value_name = "DIR")]
+        work: Option<PathBuf>,
     },
 }
 
@@ -200,6 +258,36 @@ fn main() -> ExitCode {
                 }
                 if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
             }
+            Some(Command::Grade {
+                step,
+                submissions,
+                roster,
+                all_steps,
+                jobs,
+                out,
+                timeout,
+                cache,
+            }) => {
+                let args = class::command::GradeArgs {
+                    step,
+                    submissions,
+                    roster,
+                    all_steps,
+                    jobs,
+                    out,
+                    timeout,
+                    cache,
+                };
+                class::command::grade(&root, args).await
+            }
+            Some(Command::Bundle { step, out }) => match find_step(&step) {
+                Ok(step) => {
+                    let out =
+                        out.unwrap_or_else(|| PathBuf::from(format!("autograder-{}", step.id)));
+                    class::bundle::command(step, &root, &out)
+                }
+                Err(code) => code,
+            },
             Some(Command::Idp { port, config }) => {
                 harness::idp::serve_for_browser(port, config).await
             }
@@ -213,6 +301,21 @@ fn main() -> ExitCode {
                 };
                 match chosen {
                     Ok(chosen) => student::bench::run(&root, &chosen, runs).await,
+                    Err(code) => code,
+                }
+            }
+            Some(Command::Dev(Dev::BenchGrade { step, copies, separate, jobs, timeout, work })) => {
+                match find_step(&step) {
+                    Ok(step) => {
+                        let args = class::bench::BenchArgs {
+                            work,
+                            copies,
+                            separate,
+                            jobs: jobs.unwrap_or_else(class::command::default_jobs),
+                            timeout: Duration::from_secs(timeout),
+                        };
+                        class::bench::run(&root, step, args).await
+                    }
                     Err(code) => code,
                 }
             }

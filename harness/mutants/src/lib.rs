@@ -10,7 +10,7 @@
 pub const NONE: &str = "none";
 
 /// The steps `mutant` can imitate.
-pub const STEPS: &[&str] = &["01", "02"];
+pub const STEPS: &[&str] = &["01", "02", "03"];
 
 /// One deliberate mistake in one step's server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +115,12 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.login-unknown-user"],
         "an unknown user gets \"No such user.\", a wrong password \"Wrong password.\"",
     ),
+    flaw(
+        "01",
+        "echo-password",
+        &["s01.no-password-in-answers"],
+        "after a failed sign-in the form's password field is pre-filled (HTML-escaped) with what was typed",
+    ),
     // Step 01: the session cookie.
     flaw("01", "cookie-no-httponly", &["s01.cookie-flags"], "the session cookie lacks HttpOnly"),
     flaw("01", "cookie-max-age", &["s01.cookie-flags"], "the session cookie has Max-Age=1800"),
@@ -148,6 +154,12 @@ pub const FLAWS: &[Flaw] = &[
         "me-wrong-field",
         &["s01.me-signed-in"],
         "/api/me names the field `user` instead of `username`",
+    ),
+    flaw(
+        "01",
+        "home-ignores-session",
+        &["s01.home-signed-in"],
+        "GET / always shows the sign-in form, signed in or not",
     ),
     flaw("01", "me-anon-200", &["s01.me-anonymous"], "/api/me answers an anonymous visitor 200 {}"),
     // Step 01: where sign-in leads.
@@ -308,6 +320,103 @@ pub const FLAWS: &[Flaw] = &[
         &["s02.users-file-survives-kill"],
         "under the lock, users.json is emptied, then rewritten in place in two halves 100 ms apart (no temporary file, no rename)",
     ),
+    // Step 03: the signed cookie.
+    flaw(
+        "03",
+        "sig-over-wrong-bytes",
+        &["s03.cookie-format"],
+        "the HMAC is computed over the id and a newline, not the id alone",
+    ),
+    flaw(
+        "03",
+        "padded-base64",
+        &["s03.cookie-format"],
+        "the signature is URL-safe base64 with its `=` padding",
+    ),
+    flaw(
+        "03",
+        "no-signature-check",
+        // With no signature checked, no new secret can void a cookie either.
+        &["s03.tampered-cookie-refused", "s03.new-secret-voids-sessions"],
+        "the signature is made but never checked: `<id>.<anything>` and a bare id are accepted",
+    ),
+    flaw(
+        "03",
+        "signature-of-any-session",
+        &["s03.tampered-cookie-refused"],
+        "a signature that is valid for any existing session is accepted with any id (signatures can be swapped)",
+    ),
+    // Step 03: the session files.
+    flaw(
+        "03",
+        "world-readable",
+        &["s03.session-file"],
+        "session files are written with mode 0644, readable by every user",
+    ),
+    flaw(
+        "03",
+        "private-format",
+        &["s03.harness-signed-session"],
+        "session files hold the contract's fields for show, but only private `user` and `exp` fields are read: a file the server did not write is no session",
+    ),
+    flaw(
+        "03",
+        "id-unchecked",
+        &["s03.id-traversal-refused"],
+        "the signed id is used as a file name unchecked: a signed `../evil` reads $DATA_DIR/evil.json",
+    ),
+    flaw(
+        "03",
+        "logout-keeps-file",
+        &["s03.logout-removes-file"],
+        "signing out marks the session file expired instead of removing it",
+    ),
+    flaw(
+        "03",
+        "memory-sessions",
+        // Believing only memory, it cannot believe the harness's file either.
+        &["s03.harness-signed-session", "s03.restart-keeps-sessions"],
+        "sessions are written to files but only the copy in memory is believed: a restart signs everyone out",
+    ),
+    flaw(
+        "03",
+        "secret-in-data-dir",
+        &["s03.new-secret-voids-sessions"],
+        "the first start writes SESSION_SECRET to $DATA_DIR/secret, and later starts use that file, not the environment",
+    ),
+    // Step 03: expiry.
+    flaw(
+        "03",
+        "expiry-only-in-cookie",
+        &["s03.expiry"],
+        "expires_at is written but never compared with the clock, neither on a request nor by the sweep",
+    ),
+    flaw(
+        "03",
+        "expired-file-kept",
+        &["s03.expiry"],
+        "an expired session is refused, but its file stays until the next sweep",
+    ),
+    // Step 03: many requests, crashes and signals.
+    flaw(
+        "03",
+        "short-ids",
+        &["s03.parallel-sign-ins"],
+        "ids come from a counter (`session-000000000000001`), read and bumped with a pause between: two sign-ins at once get the same id",
+    ),
+    flaw(
+        "03",
+        "temp-files-left",
+        &["s03.parallel-sign-ins"],
+        "each session is written to a temporary file that is copied, not renamed, and left behind",
+    ),
+    flaw(
+        "03",
+        "non-atomic-session-write",
+        &["s03.files-survive-kill"],
+        "session files are rewritten in place, one at a time, in two halves 80 ms apart (no temporary file, no rename)",
+    ),
+    flaw("03", "ignore-sigterm", &["s03.sigterm"], "SIGTERM is caught and ignored"),
 ];
 
 /// The flaws of one step, in table order.
@@ -351,7 +460,11 @@ mod tests {
         assert!(find("01", NONE).is_none());
         assert!(find("02", "hang").is_none());
         assert_eq!(find("02", "plaintext").map(|f| f.breaks), Some(&["s02.hashed"][..]));
-        assert_eq!(flaws("01").count() + flaws("02").count(), FLAWS.len());
+        assert_eq!(
+            find("03", "id-unchecked").map(|f| f.breaks),
+            Some(&["s03.id-traversal-refused"][..])
+        );
+        assert_eq!(STEPS.iter().map(|step| flaws(step).count()).sum::<usize>(), FLAWS.len());
         assert_eq!(flaws("99").count(), 0);
     }
 }

@@ -5,6 +5,7 @@
 
 mod s01;
 mod s02;
+mod s03;
 
 use std::{
     env,
@@ -24,7 +25,7 @@ const GRACE: Duration = Duration::from_secs(4);
 #[derive(Parser)]
 #[command(name = "mutant")]
 struct Cli {
-    /// The step to imitate (`01`, `02`).
+    /// The step to imitate (`01`, `02`, `03`).
     #[arg(required_unless_present = "list")]
     step: Option<String>,
     /// The flaw to have; `none` is a fully correct server.
@@ -44,6 +45,8 @@ pub struct Config {
     pub static_dir: PathBuf,
     pub public_url: String,
     pub session_ttl: Duration,
+    /// `SESSION_SECRET` (step 03 on), unchecked here.
+    pub session_secret: Option<String>,
 }
 
 impl Config {
@@ -59,6 +62,7 @@ impl Config {
             ),
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             session_ttl: Duration::from_secs(number("SESSION_TTL_SECS", 1800)?),
+            session_secret: var("SESSION_SECRET"),
         })
     }
 
@@ -166,7 +170,7 @@ fn flood_stderr(bytes: usize) {
 async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), String> {
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
-        termination().await;
+        termination(flaw).await;
         let _ = stop_tx.send(true);
     });
     let stopped = |mut stop: watch::Receiver<bool>| async move {
@@ -181,13 +185,19 @@ async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), Strin
 
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create DATA_DIR {}: {e}", config.data_dir.display()))?;
-    let address = format!("{}:{}", config.host, config.port);
+    let (address, public_url) =
+        (format!("{}:{}", config.host, config.port), config.public_url.clone());
+    // Built before listening: a server that refuses to start never answers.
+    let app = match step {
+        "01" => s01::app(config, flaw),
+        "02" => s02::app(config, flaw),
+        _ => s03::app(config, flaw)?,
+    };
     let listener = TcpListener::bind(&address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     eprintln!(
-        "mutant: step {step}, flaw {flaw}, listening on http://{address} (public URL {})",
-        config.public_url
+        "mutant: step {step}, flaw {flaw}, listening on http://{address} (public URL {public_url})"
     );
 
     if flaw == "hang" {
@@ -205,10 +215,6 @@ async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), Strin
         }
     }
 
-    let app = match step {
-        "01" => s01::app(config, flaw),
-        _ => s02::app(config, flaw),
-    };
     let app = app.layer(axum::middleware::from_fn(log));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.clone()));
     let mut server = tokio::spawn(server.into_future());
@@ -233,14 +239,21 @@ fn finished(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> Resu
     }
 }
 
-async fn termination() {
+async fn termination(flaw: &str) {
     let Ok(mut terminate) = tokio::signal::unix::signal(SignalKind::terminate()) else {
         eprintln!("mutant: cannot listen for SIGTERM");
         return std::future::pending().await;
     };
-    tokio::select! {
-        _ = terminate.recv() => eprintln!("mutant: SIGTERM, stopping"),
-        _ = tokio::signal::ctrl_c() => eprintln!("mutant: Ctrl-C, stopping"),
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                if flaw != "ignore-sigterm" {
+                    return eprintln!("mutant: SIGTERM, stopping");
+                }
+                eprintln!("mutant: flaw ignore-sigterm: SIGTERM ignored");
+            }
+            _ = tokio::signal::ctrl_c() => return eprintln!("mutant: Ctrl-C, stopping"),
+        }
     }
 }
 

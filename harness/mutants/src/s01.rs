@@ -174,7 +174,8 @@ async fn home(
     headers: HeaderMap,
     Query(params): Query<NextParam>,
 ) -> Response {
-    match app.current_user(&headers) {
+    let signed_in = if app.has("home-ignores-session") { None } else { app.current_user(&headers) };
+    match signed_in {
         Some(username) => page(
             "Home",
             &format!(
@@ -184,7 +185,7 @@ async fn home(
         ),
         None => page(
             "Sign in",
-            &form_html(&app, app.next_target(&params.next).unwrap_or_default(), None),
+            &form_html(&app, app.next_target(&params.next).unwrap_or_default(), None, ""),
         ),
     }
 }
@@ -213,7 +214,7 @@ async fn login(
             let next = app.next_target(&form.next).unwrap_or_default();
             return (
                 StatusCode::UNAUTHORIZED,
-                page("Sign in", &form_html(&app, next, Some(message))),
+                page("Sign in", &form_html(&app, next, Some(message), &form.password)),
             )
                 .into_response();
         }
@@ -322,8 +323,15 @@ pub(crate) fn page(title: &str, body: &str) -> Response {
     .into_response()
 }
 
-fn form_html(app: &App, next: &str, error: Option<&str>) -> String {
+/// The sign-in form; `typed` is the password of a failed attempt, which
+/// only `echo-password` puts back into the page.
+fn form_html(app: &App, next: &str, error: Option<&str>, typed: &str) -> String {
     let action = if app.has("no-form") { "/signin" } else { "/login" };
+    let password = if app.has("echo-password") {
+        format!(" value=\"{}\"", escape(typed))
+    } else {
+        String::new()
+    };
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(e)))
         .unwrap_or_default();
@@ -331,7 +339,7 @@ fn form_html(app: &App, next: &str, error: Option<&str>) -> String {
         "<h1>Sign in</h1>\n{error}<form method=\"post\" action=\"{action}\">\n\
          <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
          <label>Username <input type=\"text\" name=\"username\" autocomplete=\"username\" required></label>\n\
-         <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
+         <label>Password <input type=\"password\" name=\"password\"{password} autocomplete=\"current-password\" required></label>\n\
          <button type=\"submit\">Sign in</button>\n</form>",
         escape(next)
     )

@@ -6,8 +6,10 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet, VecDeque},
+    future::Future,
     io::{self, Write},
     path::{Path, PathBuf},
+    pin::Pin,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -73,7 +75,7 @@ struct App {
     users_file: PathBuf,
     /// Held across every read-modify-write of `users.json`.
     file_lock: tokio::sync::Mutex<()>,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Box<dyn SessionStore>,
     /// Recent failed sign-ins, by lower-cased username.
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
     /// The `throttle-everyone` flaw's one lock-out for the whole server.
@@ -82,7 +84,97 @@ struct App {
 
 type Shared = Arc<App>;
 
+/// A future that a [`SessionStore`] method returns.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where sessions live: in memory here, in files in step 03. A store knows
+/// the session cookie's value; the app adds the cookie's attributes.
+pub(crate) trait SessionStore: Send + Sync + 'static {
+    /// Who the request's session cookie belongs to, if anyone.
+    fn current_user<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>>;
+    /// A new session for `username`; the one the browser sent (if any) is
+    /// ended. Returns the new cookie value.
+    fn sign_in<'a>(
+        &'a self,
+        username: &'a str,
+        headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, io::Result<String>>;
+    /// Ends the request's session.
+    fn sign_out<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, ()>;
+}
+
+/// Step 02's sessions: a map in memory, gone at every restart.
+struct MemorySessions {
+    flaw: &'static str,
+    ttl: Duration,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl MemorySessions {
+    fn has(&self, flaw: &str) -> bool {
+        debug_assert!(mutants::find("02", flaw).is_some(), "no flaw {flaw} in the table");
+        self.flaw == flaw
+    }
+}
+
+impl SessionStore for MemorySessions {
+    fn current_user<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let id = session_cookie(headers)?;
+            let mut sessions = lock(&self.sessions);
+            let now = Instant::now();
+            let session = sessions.get_mut(id)?;
+            if session.expires <= now {
+                sessions.remove(id);
+                return None;
+            }
+            session.expires = now + self.ttl;
+            Some(session.username.clone())
+        })
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        username: &'a str,
+        headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, io::Result<String>> {
+        Box::pin(async move {
+            let id = new_id();
+            let now = Instant::now();
+            let mut sessions = lock(&self.sessions);
+            sessions.retain(|_, session| session.expires > now);
+            if let Some(old) = session_cookie(headers)
+                && !self.has("old-id-valid")
+            {
+                sessions.remove(old);
+            }
+            let session = Session { username: username.to_owned(), expires: now + self.ttl };
+            sessions.insert(id.clone(), session);
+            Ok(id)
+        })
+    }
+
+    fn sign_out<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let Some(id) = session_cookie(headers) {
+                lock(&self.sessions).remove(id);
+            }
+        })
+    }
+}
+
+/// Step 02's server, sessions in memory.
 pub fn app(config: Config, flaw: &'static str) -> Router {
+    let sessions = MemorySessions { flaw, ttl: config.session_ttl, sessions: Mutex::default() };
+    router(config, flaw, Box::new(sessions))
+}
+
+/// Step 02's routes on the sessions of `sessions`.
+pub(crate) fn router(
+    config: Config,
+    flaw: &'static str,
+    sessions: Box<dyn SessionStore>,
+) -> Router {
     let app = Arc::new(App {
         origin: origin_of(&config.public_url),
         common: COMMON_PASSWORDS
@@ -94,7 +186,7 @@ pub fn app(config: Config, flaw: &'static str) -> Router {
         config,
         flaw,
         file_lock: tokio::sync::Mutex::default(),
-        sessions: Mutex::default(),
+        sessions,
         failures: Mutex::default(),
         everyone_locked_until: Mutex::default(),
     });
@@ -124,42 +216,20 @@ impl App {
 
     // ------------------------------------------------------------ sessions
 
-    fn current_user(&self, headers: &HeaderMap) -> Option<String> {
-        let id = session_cookie(headers)?;
-        let mut sessions = lock(&self.sessions);
-        let now = Instant::now();
-        let session = sessions.get_mut(id)?;
-        if session.expires <= now {
-            sessions.remove(id);
-            return None;
-        }
-        session.expires = now + self.config.session_ttl;
-        Some(session.username.clone())
+    async fn current_user(&self, headers: &HeaderMap) -> Option<String> {
+        self.sessions.current_user(headers).await
     }
 
     /// A new session for `username`, whatever id the browser sent, which
-    /// is deleted. Returns the `Set-Cookie` value.
-    fn sign_in(&self, username: &str, headers: &HeaderMap) -> HeaderValue {
+    /// is ended. Returns the `Set-Cookie` value.
+    async fn sign_in(&self, username: &str, headers: &HeaderMap) -> io::Result<HeaderValue> {
         self.succeeded(username);
-        let id = new_id();
-        let now = Instant::now();
-        let mut sessions = lock(&self.sessions);
-        sessions.retain(|_, session| session.expires > now);
-        if let Some(old) = session_cookie(headers)
-            && !self.has("old-id-valid")
-        {
-            sessions.remove(old);
-        }
-        let session =
-            Session { username: username.to_owned(), expires: now + self.config.session_ttl };
-        sessions.insert(id.clone(), session);
-        self.cookie(&format!("{COOKIE_NAME}={id}; HttpOnly; SameSite=Lax; Path=/"))
+        let value = self.sessions.sign_in(username, headers).await?;
+        Ok(self.cookie(&format!("{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/")))
     }
 
-    fn sign_out(&self, headers: &HeaderMap) -> HeaderValue {
-        if let Some(id) = session_cookie(headers) {
-            lock(&self.sessions).remove(id);
-        }
+    async fn sign_out(&self, headers: &HeaderMap) -> HeaderValue {
+        self.sessions.sign_out(headers).await;
         self.cookie(&format!("{COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
     }
 
@@ -533,7 +603,7 @@ async fn home(
     headers: HeaderMap,
     Query(params): Query<NextParam>,
 ) -> Response {
-    match app.current_user(&headers) {
+    match app.current_user(&headers).await {
         Some(username) => page(
             "Home",
             &format!(
@@ -584,9 +654,13 @@ async fn login(
             .into_response();
     };
 
-    let cookie = app.sign_in(&username, &headers);
-    eprintln!("mutant: {username} signed in");
-    see_other(local_next(&form.next).unwrap_or("/cabinet"), cookie)
+    match app.sign_in(&username, &headers).await {
+        Ok(cookie) => {
+            eprintln!("mutant: {username} signed in");
+            see_other(local_next(&form.next).unwrap_or("/cabinet"), cookie)
+        }
+        Err(error) => storage_error("start a session", &error),
+    }
 }
 
 fn register_form(error: Option<&str>) -> Response {
@@ -624,30 +698,35 @@ async fn register(
     match app.register(&form.username, &form.password).await {
         Ok(username) => {
             eprintln!("mutant: {username} registered");
-            let cookie = app.sign_in(&username, &headers);
-            see_other("/cabinet", cookie)
+            match app.sign_in(&username, &headers).await {
+                Ok(cookie) => see_other("/cabinet", cookie),
+                Err(error) => storage_error("start a session", &error),
+            }
         }
         Err(RegisterError::Taken) => {
             (StatusCode::CONFLICT, register_form(Some("This username is taken."))).into_response()
         }
-        Err(RegisterError::Storage(error)) => {
-            eprintln!("mutant: cannot store an account: {error}");
-            (StatusCode::INTERNAL_SERVER_ERROR, page("Error", "<h1>Something went wrong</h1>"))
-                .into_response()
-        }
+        Err(RegisterError::Storage(error)) => storage_error("store an account", &error),
     }
+}
+
+fn storage_error(what: &str, error: &io::Error) -> Response {
+    eprintln!("mutant: cannot {what}: {error}");
+    (StatusCode::INTERNAL_SERVER_ERROR, page("Error", "<h1>Something went wrong</h1>"))
+        .into_response()
 }
 
 async fn logout_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let who = app
         .current_user(&headers)
+        .await
         .map(|name| format!("<p>Signed in as {}.</p>\n", escape(&name)))
         .unwrap_or_default();
     let body = format!(
         "<h1>Sign out</h1>\n{who}<form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>"
     );
     if app.has("logout-get-signs-out") {
-        let cookie = app.sign_out(&headers);
+        let cookie = app.sign_out(&headers).await;
         return ([(SET_COOKIE, cookie)], page("Sign out", &body)).into_response();
     }
     page("Sign out", &body)
@@ -657,13 +736,13 @@ async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let cookie = if app.has("logout-cookie-only") {
         app.cookie(&format!("{COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
     } else {
-        app.sign_out(&headers)
+        app.sign_out(&headers).await
     };
     see_other("/", cookie)
 }
 
 async fn cabinet(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let mut response = match app.current_user(&headers) {
+    let mut response = match app.current_user(&headers).await {
         None => (StatusCode::SEE_OTHER, [(LOCATION, "/?next=%2Fcabinet")]).into_response(),
         Some(username) => page(
             "Cabinet",
@@ -679,7 +758,7 @@ async fn cabinet(State(app): State<Shared>, headers: HeaderMap) -> Response {
 }
 
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let mut response = match app.current_user(&headers) {
+    let mut response = match app.current_user(&headers).await {
         Some(username) => Json(json!({ "username": username })).into_response(),
         None => {
             (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not signed in" }))).into_response()

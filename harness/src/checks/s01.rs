@@ -111,6 +111,16 @@ pub fn checks() -> Vec<Check> {
             run: check_fn!(login_unknown_user),
         },
         Check {
+            id: "s01.no-password-in-answers",
+            title: "a failed sign-in's answer never holds the password typed in",
+            points: 1,
+            requires: Some("s01.login-wrong-password"),
+            hint: "Show the form again with an empty password field: never put what was typed into the page (not even escaped, not as a value=\"...\"), a header or a message.",
+            book: "01-hardcoded.md#checking-a-password",
+            asvs: &["V7.1.1"],
+            run: check_fn!(no_password_in_answers),
+        },
+        Check {
             id: "s01.cookie-flags",
             title: "the session cookie is HttpOnly, SameSite=Lax, Path=/ and lasts the browser session",
             points: 2,
@@ -159,6 +169,16 @@ pub fn checks() -> Vec<Check> {
             book: "01-hardcoded.md#guarding-a-page",
             asvs: &["V8.2.1"],
             run: check_fn!(cabinet_signed_in),
+        },
+        Check {
+            id: "s01.home-signed-in",
+            title: "GET / signed in: 200, a page showing the username",
+            points: 1,
+            requires: Some("s01.login-success"),
+            hint: "Look up the session on GET / too: signed in, show the username instead of the sign-in form.",
+            book: "01-hardcoded.md#guarding-a-page",
+            asvs: &[],
+            run: check_fn!(home_signed_in),
         },
         Check {
             id: "s01.me-signed-in",
@@ -412,6 +432,49 @@ async fn login_unknown_user(cx: &mut Ctx) -> Outcome {
     Ok(())
 }
 
+async fn no_password_in_answers(cx: &mut Ctx) -> Outcome {
+    // User 1 fails once here: users 2 and 3 already failed four times each,
+    // and from step 02 on, five failures throttle a name.
+    let user = cx.user(1).clone();
+    let unknown = format!("nobody{}", &random_token()[..8]);
+    // Characters that HTML escapes, around a token that no escaping changes.
+    let token = random_token();
+    let typed = format!("Wr0ng \"{token}\" <&> 'pw'");
+    for username in [user.username.as_str(), unknown.as_str()] {
+        let reply = post_login(&cx.http, username, &typed, None, None).await?;
+        if reply.status != 401 {
+            return Err(reply.fail("401 Unauthorized"));
+        }
+        if let Some(shown) = password_shown(&reply, &typed, &token) {
+            let mut failure = reply.fail(
+                "401 with the form again, without the password that was typed in (in any form)",
+            );
+            failure.got = failure.got.map(|got| format!("{got}\n{shown}"));
+            return Err(failure);
+        }
+    }
+    Ok(())
+}
+
+/// Where an answer shows `password` (as typed, escaped or otherwise
+/// encoded: `token` is the part of it no encoding changes), if it does.
+fn password_shown(reply: &Reply, password: &str, token: &str) -> Option<String> {
+    let body = reply.text();
+    if let Some(at) = body.find(token) {
+        let how = if body.contains(password) { "as typed" } else { "escaped or encoded" };
+        let before: Vec<char> = body[..at].chars().rev().take(60).collect();
+        let before: String = before.into_iter().rev().collect();
+        let after: String = body[at..].chars().take(token.len() + 60).collect();
+        let around = format!("{before}{after}").replace('\n', " ");
+        return Some(format!("the page holds the password {how}: ...{around}..."));
+    }
+    reply
+        .headers
+        .iter()
+        .find(|(_, value)| String::from_utf8_lossy(value.as_bytes()).contains(token))
+        .map(|(name, _)| format!("the header {name} holds the password"))
+}
+
 /// The text of a failed sign-in's page, with the username typed in
 /// replaced by a placeholder.
 fn comparable(page: &str, username: &str) -> String {
@@ -555,6 +618,23 @@ async fn cabinet_signed_in(cx: &mut Ctx) -> Outcome {
         );
     }
     expect_no_store(&reply)
+}
+
+async fn home_signed_in(cx: &mut Ctx) -> Outcome {
+    let user = cx.user(0).clone();
+    let cookie = sign_in(&cx.http, &user.username, &user.password).await?;
+    let reply = cx.http.get("/").session(&cookie).send().await?;
+    let shown = html::visible_text(&reply.text()).to_lowercase();
+    if reply.status != 200
+        || reply.media_type() != "text/html"
+        || !shown.contains(&user.username.to_lowercase())
+    {
+        return Err(reply.fail(format!(
+            "200, an HTML page that shows the username {:?}, who is signed in",
+            user.username
+        )));
+    }
+    Ok(())
 }
 
 async fn me_signed_in(cx: &mut Ctx) -> Outcome {

@@ -1,0 +1,170 @@
+//! `authlings grade`: from the command line's words to a graded class and
+//! its files.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
+
+use super::{
+    ClassResults, Submission,
+    build_cache::BuildCache,
+    outputs,
+    progress::Progress,
+    roster,
+    schedule::{self, Plan},
+};
+use crate::{
+    steps::{self, STEPS, Step},
+    student::clock,
+};
+
+/// What `authlings grade` was asked.
+pub struct GradeArgs {
+    /// The step, unless `all_steps` (then it is the first submission).
+    pub step: Option<String>,
+    pub submissions: Vec<PathBuf>,
+    /// Instead of `submissions`.
+    pub roster: Option<PathBuf>,
+    pub all_steps: bool,
+    pub jobs: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub timeout: u64,
+    pub cache: Option<PathBuf>,
+}
+
+pub async fn grade(kit_root: &Path, mut args: GradeArgs) -> ExitCode {
+    let steps: Vec<&'static Step> = if args.all_steps {
+        // Under --all-steps, the first folder lands where the step would.
+        if let Some(first) = args.step.take() {
+            args.submissions.insert(0, PathBuf::from(first));
+        }
+        STEPS.iter().filter(|s| s.exercise_dir(kit_root).is_dir()).collect()
+    } else {
+        let name = args.step.as_deref().unwrap_or_default();
+        match steps::find(name) {
+            Some(step) => vec![step],
+            None => return usage(&format!("there is no step {name:?}")),
+        }
+    };
+    let submissions: Vec<Submission> = match &args.roster {
+        Some(path) => match roster::from_file(path) {
+            Ok(listed) => listed,
+            Err(error) => return usage(&error),
+        },
+        None => roster::from_folders(&args.submissions),
+    };
+    if submissions.is_empty() {
+        return usage("name the submissions' folders, or a roster with --roster FILE");
+    }
+    let out =
+        args.out.unwrap_or_else(|| PathBuf::from("grades").join(clock::compact(clock::now())));
+    if let Err(error) = std::fs::create_dir_all(&out) {
+        eprintln!("error: cannot make {}: {error}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let cache_dir = args.cache.unwrap_or_else(|| BuildCache::default_dir(kit_root));
+    let cache = match BuildCache::open(&cache_dir, kit_root).await {
+        Ok(cache) => cache,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let plan = Plan {
+        steps,
+        submissions,
+        jobs,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        kit_root: kit_root.to_path_buf(),
+    };
+    let total = plan.submissions.len() * plan.steps.len();
+    eprintln!(
+        "grading {} submission(s) of step(s) {}, {jobs} at a time; build cache {}",
+        plan.submissions.len(),
+        plan.steps.iter().map(|s| s.id).collect::<Vec<_>>().join(", "),
+        cache.dir().display()
+    );
+    match grade_into(&plan, &cache, &out, Progress::new(total)).await {
+        Ok(class) => {
+            print!("{}", summary(&class, &out));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Grades the plan and writes every output into `out`: each student's
+/// files as soon as they are graded, the class's at the end.
+pub async fn grade_into(
+    plan: &Plan,
+    cache: &BuildCache,
+    out: &Path,
+    progress: Progress,
+) -> std::io::Result<ClassResults> {
+    let mut failed_write = None;
+    let class = schedule::run(plan, cache, progress, |student| {
+        if let Err(error) = outputs::write_student(out, student) {
+            failed_write.get_or_insert(error);
+        }
+    })
+    .await?;
+    if let Some(error) = failed_write {
+        return Err(error);
+    }
+    outputs::write_class(out, &class)?;
+    Ok(class)
+}
+
+/// One grading at a time per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The scores on stdout, and where the files are.
+pub fn summary(class: &ClassResults, out: &Path) -> String {
+    let width = class.students.iter().map(|s| s.submission.name.chars().count()).max().unwrap_or(0);
+    let mut text = String::new();
+    for student in &class.students {
+        let verdicts: Vec<String> = student
+            .outcomes
+            .iter()
+            .map(|o| format!("{} {}", o.step.id, o.verdict.words()))
+            .collect();
+        text.push_str(&format!(
+            "{:<width$}  {:>4}/{:<4} {}\n",
+            student.submission.name,
+            student.score(),
+            student.max_score(),
+            verdicts.join(", ")
+        ));
+    }
+    let counts: Vec<String> = class
+        .verdict_counts()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(v, n)| format!("{n} {}", v.words()))
+        .collect();
+    text.push_str(&format!(
+        "\n{} submission(s) graded in {:.0} s: {}\n",
+        class.students.len(),
+        class.took.as_secs_f64(),
+        counts.join(", ")
+    ));
+    text.push_str(&format!(
+        "Written to {}: gradebook.csv, report.html, junit.xml, results/, gradescope/\n",
+        out.display()
+    ));
+    text
+}
+
+fn usage(message: &str) -> ExitCode {
+    let known: Vec<&str> = STEPS.iter().map(|s| s.id).collect();
+    eprintln!("error: {message} (the steps are {})", known.join(", "));
+    ExitCode::from(2)
+}
