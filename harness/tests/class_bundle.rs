@@ -59,14 +59,15 @@ fn run_autograder_writes_gradescope_results_for_a_submission() {
     bundle::write(step, &kit_root(), &root.path().join("source")).unwrap();
     samples::write(Kind::Correct, step, &kit_root(), &root.path().join("submission"), 1, "0")
         .unwrap();
-    let status = Command::new(root.path().join("source/run_autograder"))
+    let run = Command::new(root.path().join("source/run_autograder"))
         .env("AUTOGRADER", root.path())
         .env("AUTHLINGS", env!("CARGO_BIN_EXE_authlings"))
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
     let results = root.path().join("results/results.json");
     let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
-    assert_eq!(results["score"], step.max_score(), "{results:#}");
+    assert_eq!(results["score"], step.max_score(), "{results:#}\n{said}");
     assert!(results["tests"].as_array().unwrap().iter().all(|t| t["status"] == "passed"));
 }
