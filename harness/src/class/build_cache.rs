@@ -19,18 +19,17 @@ use std::{
     fs, io,
     os::fd::AsRawFd,
     path::{Path, PathBuf},
-    process::Stdio,
     time::Duration,
 };
 
-use serde::Deserialize;
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::Command,
-};
+use tokio::process::Command;
 
 use super::{mirror, submission::Snapshot};
-use crate::{compile::BuildFailure, server::process_group, steps::Step};
+use crate::{
+    compile::{self, BuildFailure, Built},
+    server::process_group,
+    steps::Step,
+};
 
 /// The environment a build keeps; everything else is cleared.
 const KEPT_ENV: &[&str] = &[
@@ -49,9 +48,6 @@ const KEPT_ENV: &[&str] = &[
     "https_proxy",
     "no_proxy",
 ];
-
-/// How much of the compiler's errors a failure keeps.
-const MAX_DIAGNOSTICS: usize = 32 * 1024;
 
 pub struct BuildCache {
     dir: PathBuf,
@@ -189,73 +185,9 @@ impl BuildCache {
             .env_clear()
             .envs(KEPT_ENV.iter().filter_map(|k| Some((k, std::env::var_os(k)?))))
             .env("CARGO_TARGET_DIR", &self.target)
-            .env("CARGO_TERM_COLOR", "never")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0);
+            .env("CARGO_TERM_COLOR", "never");
         process_group::die_with_parent(&mut command);
-        let mut child = command.spawn().map_err(|e| BuildFailure {
-            summary: format!("cannot run cargo: {e}"),
-            diagnostics: String::new(),
-        })?;
-        let _group = Group::new(child.id());
-        // Read to the end (a full pipe would stop cargo), keep the start.
-        let stderr = child.stderr.take().map(|mut stderr| {
-            tokio::spawn(async move {
-                let (mut kept, mut buffer) = (Vec::new(), vec![0; 8192]);
-                while let Ok(n @ 1..) = stderr.read(&mut buffer).await {
-                    let room = MAX_DIAGNOSTICS.saturating_sub(kept.len()).min(n);
-                    kept.extend_from_slice(&buffer[..room]);
-                }
-                String::from_utf8_lossy(&kept).into_owned()
-            })
-        });
-        let mut built = None;
-        let mut diagnostics = String::new();
-        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let Ok(message) = serde_json::from_str::<Message>(&line) else { continue };
-            match message.reason.as_str() {
-                "compiler-artifact" if message.manifest_path.as_deref() == Some(manifest) => {
-                    if let Some(executable) = message.executable {
-                        built = Some(Built { executable, fresh: message.fresh });
-                    }
-                }
-                "compiler-message" => {
-                    let Some(diagnostic) = message.message else { continue };
-                    if diagnostic.level == "error" && diagnostics.len() < MAX_DIAGNOSTICS {
-                        diagnostics.push_str(&diagnostic.rendered.unwrap_or_default());
-                    }
-                }
-                _ => {}
-            }
-        }
-        let status = child.wait().await;
-        let cargo_stderr = match stderr {
-            Some(task) => task.await.unwrap_or_default(),
-            None => String::new(),
-        };
-        if diagnostics.len() > MAX_DIAGNOSTICS {
-            let mut end = MAX_DIAGNOSTICS;
-            while !diagnostics.is_char_boundary(end) {
-                end -= 1;
-            }
-            diagnostics.truncate(end);
-            diagnostics.push_str("\n[... more errors left out]\n");
-        }
-        match (status, built) {
-            (Ok(status), Some(built)) if status.success() => Ok(built),
-            (Ok(status), None) if status.success() => Err(BuildFailure {
-                summary: "the exercise has no binary to run".into(),
-                diagnostics,
-            }),
-            _ => Err(BuildFailure {
-                summary: "the exercise does not compile".into(),
-                diagnostics: if diagnostics.is_empty() { cargo_stderr } else { diagnostics },
-            }),
-        }
+        compile::run(command, manifest, "the exercise", false).await
     }
 
     /// Waits for the cache's lock without blocking the other tasks.
@@ -282,50 +214,6 @@ impl BuildCache {
 
 /// The cache's lock, released when the file is closed.
 struct Lock(#[allow(dead_code)] fs::File);
-
-struct Built {
-    executable: PathBuf,
-    /// cargo did not compile it: it took the output as up to date.
-    fresh: bool,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    reason: String,
-    #[serde(default)]
-    manifest_path: Option<PathBuf>,
-    #[serde(default)]
-    executable: Option<PathBuf>,
-    #[serde(default)]
-    fresh: bool,
-    #[serde(default)]
-    message: Option<Diagnostic>,
-}
-
-#[derive(Deserialize)]
-struct Diagnostic {
-    level: String,
-    rendered: Option<String>,
-}
-
-/// cargo's process group while it builds: killed with the compilers in it
-/// when the build is dropped (time limit), and by the Ctrl-C handler.
-struct Group(i32);
-
-impl Group {
-    fn new(pid: Option<u32>) -> Self {
-        let pgid = pid.map_or(0, |pid| pid as i32);
-        process_group::register(pgid);
-        Self(pgid)
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        process_group::signal(self.0, libc::SIGKILL);
-        process_group::unregister(self.0);
-    }
-}
 
 /// Removes the run folders of runs whose process is gone (killed runs).
 fn remove_stale_runs(runs: &Path) {
