@@ -92,34 +92,7 @@ enum Command {
     },
     /// Grades a class: every submission of a step, in parallel, into a
     /// gradebook (CSV), JSON, Gradescope and JUnit results and an HTML report.
-    Grade {
-        /// The step: 01, 1 or 01-hardcoded (left out with --all-steps).
-        #[arg(required_unless_present = "all_steps")]
-        step: Option<String>,
-        /// Folders that each hold a student's copy of the kit (or only the
-        /// step's exercise folder); the folder's name is the student's.
-        #[arg(value_name = "SUBMISSION", conflicts_with = "roster")]
-        submissions: Vec<PathBuf>,
-        /// A roster instead: each student's name and folder, in CSV
-        /// (`name,folder`) or TOML (`[[students]]`, by the .toml extension).
-        #[arg(long, value_name = "FILE")]
-        roster: Option<PathBuf>,
-        /// Grade every step of the kit.
-        #[arg(long)]
-        all_steps: bool,
-        /// Gradings at the same time (default: one per core).
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Where the results go (default: grades/<date>-<time>).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Time limit for one submission's build, and for its grading.
-        #[arg(long, value_name = "SECS", default_value_t = 180)]
-        timeout: u64,
-        /// The shared build cache (default: target/authlings-class in this kit).
-        #[arg(long, value_name = "DIR")]
-        cache: Option<PathBuf>,
-    },
+    Grade(class::command::GradeArgs),
     /// Writes a Gradescope autograder for a step: setup.sh, run_autograder,
     /// the kit, and autograder.zip to upload.
     Bundle {
@@ -258,28 +231,7 @@ fn main() -> ExitCode {
                 }
                 if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
             }
-            Some(Command::Grade {
-                step,
-                submissions,
-                roster,
-                all_steps,
-                jobs,
-                out,
-                timeout,
-                cache,
-            }) => {
-                let args = class::command::GradeArgs {
-                    step,
-                    submissions,
-                    roster,
-                    all_steps,
-                    jobs,
-                    out,
-                    timeout,
-                    cache,
-                };
-                class::command::grade(&root, args).await
-            }
+            Some(Command::Grade(args)) => class::command::grade(&root, args).await,
             Some(Command::Bundle { step, out }) => match find_step(&step) {
                 Ok(step) => {
                     let out =

@@ -21,16 +21,33 @@ use crate::{
 };
 
 /// What `authlings grade` was asked.
+#[derive(clap::Args)]
 pub struct GradeArgs {
-    /// The step, unless `all_steps` (then it is the first submission).
+    /// The step: 01, 1 or 01-hardcoded (left out with --all-steps).
+    #[arg(required_unless_present = "all_steps")]
     pub step: Option<String>,
+    /// Folders that each hold a student's copy of the kit (or only the
+    /// step's exercise folder); the folder's name is the student's.
+    #[arg(value_name = "SUBMISSION", conflicts_with = "roster")]
     pub submissions: Vec<PathBuf>,
-    /// Instead of `submissions`.
+    /// A roster instead: each student's name and folder, in CSV
+    /// (`name,folder`) or TOML (`[[students]]`, by the .toml extension).
+    #[arg(long, value_name = "FILE")]
     pub roster: Option<PathBuf>,
+    /// Grade every step of the kit.
+    #[arg(long)]
     pub all_steps: bool,
+    /// Gradings at the same time (default: one per core).
+    #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Where the results go (default: grades/<date>-<time>).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Time limit for one submission's build, and for its grading.
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
     pub timeout: u64,
+    /// The shared build cache (default: target/authlings-class in this kit).
+    #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
 }
 
