@@ -39,20 +39,29 @@ enum Mode {
     Replace,
 }
 
-/// The exercise version of one solution source file.
+/// The exercise version of one Rust source file.
 pub fn cut(source: &str) -> Result<String, CutError> {
+    cut_commented(source, "//")
+}
+
+/// The exercise version of a source file whose line comments start with
+/// `comment`: `//` for Rust, `--` for SQL migrations.
+pub fn cut_commented(source: &str, comment: &str) -> Result<String, CutError> {
     let mut out = String::with_capacity(source.len());
     let mut mode = Mode::Keep;
     let mut last = 0;
     for (index, line) in source.lines().enumerate() {
         let number = index + 1;
         let trimmed = line.trim_start();
-        let marker = match trimmed.trim_end() {
-            "// exercise:cut" => Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region")),
-            "// exercise:as" => {
+        let directive = trimmed.trim_end().strip_prefix(comment).map(str::trim_start);
+        let marker = match directive {
+            Some("exercise:cut") => {
+                Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region"))
+            }
+            Some("exercise:as") => {
                 Some((Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"))
             }
-            "// exercise:end" => {
+            Some("exercise:end") => {
                 Some((Mode::Replace, Mode::Keep, "`exercise:end` without `exercise:as`"))
             }
             _ => None,
@@ -65,13 +74,13 @@ pub fn cut(source: &str) -> Result<String, CutError> {
             last = number;
             continue;
         }
-        if trimmed.starts_with("// ANCHOR:") || trimmed.starts_with("// ANCHOR_END:") {
+        if directive.is_some_and(|d| d.starts_with("ANCHOR:") || d.starts_with("ANCHOR_END:")) {
             continue;
         }
         match mode {
             Mode::Keep => out.push_str(line),
             Mode::Cut => continue,
-            Mode::Replace => match trimmed.strip_prefix("//~") {
+            Mode::Replace => match trimmed.strip_prefix(comment).and_then(|t| t.strip_prefix('~')) {
                 Some(code) => {
                     let indent = &line[..line.len() - trimmed.len()];
                     let code = code.strip_prefix(' ').unwrap_or(code);
@@ -106,9 +115,10 @@ pub fn exercise_files(
         let path = solution_dir.join(&relative);
         let bytes = fs::read(&path)?;
         let contents = match relative.extension().and_then(|e| e.to_str()) {
-            Some("rs") => {
+            Some(extension @ ("rs" | "sql")) => {
                 let text = String::from_utf8_lossy(&bytes);
-                cut(&text)
+                let comment = if extension == "rs" { "//" } else { "--" };
+                cut_commented(&text, comment)
                     .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?
                     .replace(&solution_lib, &exercise_lib)
                     .into_bytes()

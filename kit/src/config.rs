@@ -14,6 +14,10 @@ pub struct Config {
     /// The address users reach us at; decides the cookie's `Secure` flag.
     pub public_url: String,
     pub session_ttl: Duration,
+    /// How long a remember-me session lives without use (step 04 on).
+    pub remember_ttl: Duration,
+    /// `DATABASE_URL` (step 04 on); `None` means the step's default.
+    pub database_url: Option<String>,
     /// `SESSION_SECRET` (step 03 on): the key that signs session cookies.
     pub session_secret: Option<String>,
 }
@@ -52,6 +56,8 @@ impl Config {
                 .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
             public_url,
             session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
+            remember_ttl: Duration::from_secs(parse("REMEMBER_TTL_SECS", 2_592_000)?),
+            database_url: var("DATABASE_URL"),
             session_secret: var("SESSION_SECRET"),
         })
     }

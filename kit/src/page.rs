@@ -29,11 +29,13 @@ pub struct Site {
     /// From step 02 on, people register and sign out: the layout links to
     /// `/register` and shows a sign-out button.
     pub has_accounts: bool,
+    /// From step 04 on, the sign-in form offers "remember me".
+    pub remember_me: bool,
 }
 
 impl Site {
     pub fn page(&self, title: &'static str, username: Option<String>) -> Page {
-        Page { title, username, has_accounts: self.has_accounts }
+        Page { title, username, has_accounts: self.has_accounts, remember_me: self.remember_me }
     }
 }
 
@@ -44,4 +46,5 @@ pub struct Page {
     /// Who is signed in, if anyone.
     pub username: Option<String>,
     pub has_accounts: bool,
+    pub remember_me: bool,
 }

@@ -26,8 +26,10 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub trait Sessions: Send + Sync {
     /// The username signed in on this session, if any and not expired.
     async fn current_user(&self) -> Option<String>;
-    /// Signs `username` in, under a new session id.
-    async fn sign_in(&self, username: &str) -> Result<(), Error>;
+    /// Signs `username` in, under a new session id. `remember` is the
+    /// sign-in form's "remember me" box: a session that outlives the
+    /// browser (step 04 on; earlier steps have no such box and ignore it).
+    async fn sign_in(&self, username: &str, remember: bool) -> Result<(), Error>;
     /// Ends the session, on the server and in the browser.
     async fn sign_out(&self) -> Result<(), Error>;
 }

@@ -1,0 +1,224 @@
+//! tower-sessions' [`SessionStore`] over the `sessions` table: what step 03
+//! kept in JSON files, now rows that every instance of the app shares.
+//!
+//! Nothing is cached in the process. Every request reads its row, so a
+//! sign-out on one server is a sign-out on all of them at once.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use step01_solution::auth::{SIGNED_IN, SignedIn};
+use time::OffsetDateTime;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store::{Error, Result},
+};
+
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    /// The longest a session nobody is signed in on may be kept.
+    session_ttl: Duration,
+}
+
+impl SqlStore {
+    pub fn new(pool: AnyPool, session_ttl: Duration) -> Self {
+        Self { pool, session_ttl }
+    }
+
+    // ANCHOR: sweep
+    /// Deletes every expired row: sessions that were abandoned rather than
+    /// signed out, which no request will ever present again.
+    pub async fn delete_expired(&self) -> Result<u64> {
+        // exercise:cut
+        let deleted = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(deleted.rows_affected())
+        // exercise:as
+        // TODO(step 04): delete the rows whose `expires_at` has passed and
+        // say how many. See book/src/04-db-sessions.md, "Expiry and the sweep".
+        //~ todo!("delete the expired sessions")
+        // exercise:end
+    }
+
+    /// Sweeps every `SESSION_TTL_SECS` (at most every minute, at least every
+    /// second), so an abandoned session outlives its expiry by at most that.
+    pub fn spawn_sweep(self) {
+        let period = self.session_ttl.clamp(Duration::from_secs(1), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                // A failed sweep (the database restarting, say) is logged
+                // and tried again at the next tick, never the end of sweeping.
+                match self.delete_expired().await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::debug!(deleted, "expired sessions swept"),
+                    Err(error) => tracing::warn!(%error, "cannot sweep expired sessions"),
+                }
+            }
+        });
+    }
+    // ANCHOR_END: sweep
+
+    /// The row's columns for `record`: who is signed in, until when, the data.
+    fn columns(&self, record: &Record) -> Result<(Option<String>, i64, String)> {
+        let signed_in = record
+            .data
+            .get(SIGNED_IN)
+            .and_then(|value| serde_json::from_value::<SignedIn>(value.clone()).ok());
+        let expires_at = match &signed_in {
+            // Signed in: the sliding expiry the session itself keeps.
+            Some(signed_in) => signed_in.expires_at,
+            // Nobody signed in yet (step 05 keeps a sign-in's state here):
+            // no longer than a session's lifetime.
+            None => record.expiry_date.unix_timestamp().min(now().saturating_add(seconds(self.session_ttl))),
+        };
+        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        Ok((signed_in.map(|s| s.username), expires_at, data))
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    // ANCHOR: create
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        let (username, expires_at, data) = self.columns(record)?;
+        loop {
+            // exercise:cut
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, user_id, data, expires_at, created_at)
+                 VALUES ($1, (SELECT id FROM users WHERE username = $2), $3, $4, $5)",
+            )
+            .bind(key(&record.id))
+            .bind(username.as_deref())
+            .bind(&data)
+            .bind(expires_at)
+            .bind(now())
+            .execute(&self.pool)
+            .await;
+            match inserted {
+                Ok(_) => return Ok(()),
+                // 128 random bits collide practically never; if they do,
+                // draw again rather than overwrite someone's session.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => record.id = Id::default(),
+                Err(error) => return Err(backend(error)),
+            }
+            // exercise:as
+            // TODO(step 04): insert a row for the new session: `key(&record.id)`,
+            // the user's id looked up by `username` in SQL, `data`,
+            // `expires_at`, and now as `created_at`. Every value is a bound
+            // parameter. See book/src/04-db-sessions.md, "A session store".
+            //~ let _ = (&username, expires_at, &data);
+            //~ todo!("insert the session row")
+            // exercise:end
+        }
+    }
+    // ANCHOR_END: create
+
+    // ANCHOR: save
+    async fn save(&self, record: &Record) -> Result<()> {
+        let (username, expires_at, data) = self.columns(record)?;
+        // exercise:cut
+        // UPDATE, never an insert: when another server signed this session
+        // out a moment ago, saving it here must not bring it back.
+        sqlx::query(
+            "UPDATE sessions SET user_id = (SELECT id FROM users WHERE username = $2),
+                                 data = $3, expires_at = $4
+             WHERE id = $1",
+        )
+        .bind(key(&record.id))
+        .bind(username.as_deref())
+        .bind(&data)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+        // exercise:as
+        // TODO(step 04): update the session's row (found by `key(&record.id)`)
+        // with the new user, data and expiry. Update only: a row another
+        // server deleted must stay deleted.
+        // See book/src/04-db-sessions.md, "A session store".
+        //~ let _ = (&username, expires_at, &data);
+        //~ todo!("update the session row")
+        // exercise:end
+    }
+    // ANCHOR_END: save
+
+    // ANCHOR: load
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        // exercise:cut
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1")
+                .bind(key(id))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        if expires_at <= now() {
+            // Expired is refused now, and its row goes now; the sweep is
+            // for the rows nobody presents again.
+            self.delete(id).await?;
+            return Ok(None);
+        }
+        let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+        // exercise:as
+        // TODO(step 04): read the session's row (`key(id)`). No row: `None`.
+        // A row whose `expires_at` has passed: delete it and answer `None`.
+        // Otherwise rebuild the `Record` from `data` (JSON) and `expires_at`.
+        // See book/src/04-db-sessions.md, "Expiry and the sweep".
+        //~ let _ = id;
+        //~ todo!("load the session row")
+        // exercise:end
+    }
+    // ANCHOR_END: load
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        // exercise:cut
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(key(id))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+        // exercise:as
+        // TODO(step 04): delete the session's row (`key(id)`): sign-out
+        // depends on it. See book/src/04-db-sessions.md, "A session store".
+        //~ let _ = id;
+        //~ todo!("delete the session row")
+        // exercise:end
+    }
+}
+
+// ANCHOR: key
+/// The row's key: the SHA-256 of the cookie's id. The id is 128 random bits,
+/// so a fast hash is enough (there is nothing to guess), and whoever reads
+/// the table, or a backup of it, learns no id they could present.
+pub fn key(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+// ANCHOR_END: key
+
+fn backend(error: sqlx::Error) -> Error {
+    Error::Backend(error.to_string())
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
