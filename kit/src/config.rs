@@ -18,6 +18,11 @@ pub struct Config {
     pub remember_ttl: Duration,
     /// `DATABASE_URL` (step 04 on); `None` means the step's default.
     pub database_url: Option<String>,
+    /// The OpenID provider (step 05 on): discovery is at
+    /// `$OIDC_ISSUER/.well-known/openid-configuration`.
+    pub oidc_issuer: String,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
     /// `SESSION_SECRET` (step 03 on): the key that signs session cookies.
     pub session_secret: Option<String>,
 }
@@ -58,6 +63,9 @@ impl Config {
             session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
             remember_ttl: Duration::from_secs(parse("REMEMBER_TTL_SECS", 2_592_000)?),
             database_url: var("DATABASE_URL"),
+            oidc_issuer: var("OIDC_ISSUER").unwrap_or_else(|| "https://accounts.google.com".into()),
+            oidc_client_id: var("OIDC_CLIENT_ID"),
+            oidc_client_secret: var("OIDC_CLIENT_SECRET"),
             session_secret: var("SESSION_SECRET"),
         })
     }

@@ -22,8 +22,11 @@ impl UserStore for SqlUsers {
         // exercise:cut
         // `$1` is a parameter: the name travels beside the SQL, never inside
         // it, so no name can change what the statement does.
+        // An account without a password (step 05) cannot sign in with one:
+        // to the password sign-in it is no account at all.
         let row: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT username, password_hash, created_at FROM users WHERE username = $1",
+            "SELECT username, password_hash, created_at FROM users
+             WHERE username = $1 AND password_hash IS NOT NULL",
         )
         .bind(username)
         .fetch_optional(&self.pool)

@@ -6,8 +6,9 @@ CREATE TABLE users (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     -- Lower-cased: "Alice" and "alice" are one account.
     username      TEXT    NOT NULL UNIQUE,
-    -- An argon2id PHC string; never the password.
-    password_hash TEXT    NOT NULL,
+    -- An argon2id PHC string, never the password. NULL for an account
+    -- that has no password and signs in through a provider (step 05).
+    password_hash TEXT,
     created_at    INTEGER NOT NULL
 );
 
