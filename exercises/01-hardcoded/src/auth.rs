@@ -12,16 +12,23 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tower_sessions::Expiry;
 
-const SIGNED_IN: &str = "signed_in";
+/// The key of [`SignedIn`] in the session's data.
+pub const SIGNED_IN: &str = "signed_in";
 
 /// What the session remembers about a signed-in user. The expiry lives on
 /// the server: a cookie can be kept forever, a session must not be.
 #[derive(Debug, Deserialize, Serialize)]
-struct SignedIn {
-    username: String,
-    /// Unix seconds; pushed forward on every request (inactivity timeout).
-    expires_at: i64,
+pub struct SignedIn {
+    pub username: String,
+    /// Unix seconds; pushed forward as the session is used (inactivity timeout).
+    pub expires_at: i64,
+    /// Set for a remember-me session (step 04): its lifetime in seconds,
+    /// which is also the cookie's `Max-Age`. Absent: the session ends with
+    /// the browser, or after `SESSION_TTL_SECS` unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_secs: Option<u64>,
 }
 
 /// The pages' session (`kit::Session`), kept by tower-sessions.
@@ -39,19 +46,19 @@ impl kit::session::Sessions for TowerSession {
             let _ = self.session.flush().await;
             return None;
         }
-        // Sliding expiry: every use buys another `ttl`.
-        self.remember(&signed_in.username).await.ok()?;
+        let lifetime = signed_in.remember_secs.map(Duration::from_secs);
+        // Sliding expiry: use buys another lifetime. Renewing at most once a
+        // tenth of it spares the store a write on every request.
+        let lifetime_secs = seconds(lifetime.unwrap_or(self.ttl));
+        if signed_in.expires_at - now() < lifetime_secs - lifetime_secs / 10 {
+            self.remember(&signed_in.username, lifetime).await.ok()?;
+        }
         Some(signed_in.username)
     }
 
-    async fn sign_in(&self, username: &str) -> Result<(), kit::session::Error> {
-        // TODO(step 01): remember in the session that `username` is signed
-        // in (`self.remember`), so that `current_user` finds them on the next
-        // request. Give the session a new id first (`self.session.cycle_id()`):
-        // an id that existed before sign-in must never become signed in.
-        // See book/src/01-hardcoded.md, "Starting a session".
-        let _ = username;
-        todo!("start a session for the user")
+    async fn sign_in(&self, username: &str, _remember: bool) -> Result<(), kit::session::Error> {
+        // Remember-me arrives in step 04, which calls `start` itself.
+        self.start(username, None).await
     }
 
     async fn sign_out(&self) -> Result<(), kit::session::Error> {
@@ -63,16 +70,56 @@ impl kit::session::Sessions for TowerSession {
 }
 
 impl TowerSession {
-    async fn remember(&self, username: &str) -> Result<(), tower_sessions::session::Error> {
-        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
-        let signed_in =
-            SignedIn { username: username.to_owned(), expires_at: now().saturating_add(ttl) };
+    pub fn new(session: tower_sessions::Session, ttl: Duration) -> Self {
+        Self { session, ttl }
+    }
+
+    /// Signs `username` in. With a `lifetime` (remember-me), the session
+    /// lasts that long unused and the cookie gets it as `Max-Age`; without
+    /// one, the cookie ends with the browser.
+    pub async fn start(
+        &self,
+        username: &str,
+        lifetime: Option<Duration>,
+    ) -> Result<(), kit::session::Error> {
+        // TODO(step 01): remember in the session that `username` is signed
+        // in (`self.remember(username, lifetime)`), so that `current_user` finds them on the next
+        // request. Give the session a new id first (`self.session.cycle_id()`):
+        // an id that existed before sign-in must never become signed in.
+        // See book/src/01-hardcoded.md, "Starting a session".
+        let _ = (username, lifetime);
+        todo!("start a session for the user")
+    }
+
+    /// Writes who is signed in, and until when, into the session.
+    async fn remember(
+        &self,
+        username: &str,
+        lifetime: Option<Duration>,
+    ) -> Result<(), tower_sessions::session::Error> {
+        if let Some(lifetime) = lifetime {
+            // tower-sessions does not store a cookie's lifetime with the
+            // session: say it at every renewal, or the renewed cookie would
+            // lose its Max-Age and end with the browser after all.
+            self.session.set_expiry(Some(Expiry::OnInactivity(time_duration(lifetime))));
+        }
+        let expires_at = now().saturating_add(seconds(lifetime.unwrap_or(self.ttl)));
+        let remember_secs = lifetime.map(|l| l.as_secs());
+        let signed_in = SignedIn { username: username.to_owned(), expires_at, remember_secs };
         self.session.insert(SIGNED_IN, signed_in).await
     }
 }
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn time_duration(duration: Duration) -> time::Duration {
+    time::Duration::try_from(duration).unwrap_or(time::Duration::MAX)
 }
 
 /// Gives every request of `router` a `kit::Session` kept by tower-sessions
@@ -89,7 +136,7 @@ pub fn with_sessions<S: Clone + Send + Sync + 'static>(
 /// Wraps tower-sessions' session of this request into the pages' session.
 async fn attach(State(ttl): State<Duration>, mut request: Request, next: Next) -> Response {
     if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
-        request.extensions_mut().insert(kit::Session::new(TowerSession { session, ttl }));
+        request.extensions_mut().insert(kit::Session::new(TowerSession::new(session, ttl)));
     }
     next.run(request).await
 }

@@ -71,11 +71,21 @@ pub fn refuse_cross_site<S: Clone + Send + Sync + 'static>(
 }
 
 impl AppState {
+    /// The step's state, with the accounts of `users.json`.
     pub async fn open(config: &kit::Config) -> Result<Self, kit::serve::BoxError> {
-        Ok(Self {
-            accounts: Arc::new(Accounts::open(&config.data_dir).await?),
+        Ok(Self::with_accounts(Accounts::open(&config.data_dir).await?, config))
+    }
+
+    /// The step's state with accounts kept elsewhere (step 04: in SQL).
+    pub fn with_accounts(accounts: Accounts, config: &kit::Config) -> Self {
+        Self {
+            accounts: Arc::new(accounts),
             throttle: Arc::new(Throttle::default()),
-            site: kit::Site { session_ttl: config.session_ttl, has_accounts: true },
-        })
+            site: kit::Site {
+                session_ttl: config.session_ttl,
+                has_accounts: true,
+                remember_me: false,
+            },
+        }
     }
 }

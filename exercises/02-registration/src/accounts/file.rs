@@ -1,16 +1,71 @@
-//! Writing `users.json` so that a crash at any moment leaves either the old
-//! file or the new one, never half of one.
+//! `users.json`: a JSON object from lower-cased username to account,
+//! written so that a crash at any moment leaves either the old file or the
+//! new one, never half of one.
 
-use std::{io, io::Write, path::Path};
+use std::{
+    collections::BTreeMap,
+    io,
+    io::Write,
+    path::{Path, PathBuf},
+};
 
+use async_trait::async_trait;
 use serde::Serialize;
+use tokio::sync::Mutex;
+
+use super::{Account, StorageError, Taken, UserStore};
+
+pub struct JsonFile {
+    file: PathBuf,
+    /// Held across the whole read-modify-write of the file, so parallel
+    /// registrations are written one after the other and none is lost.
+    accounts: Mutex<BTreeMap<String, Account>>,
+}
+
+impl JsonFile {
+    /// Loads `users.json` from `data_dir`, if there is one. A file that does
+    /// not parse stops the server: better than overwriting it.
+    pub async fn open(data_dir: &Path) -> Result<Self, StorageError> {
+        let file = data_dir.join("users.json");
+        remove_leftovers(data_dir);
+        let accounts = match tokio::fs::read(&file).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                format!("{} is not valid JSON ({e}); fix or move it", file.display())
+            })?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(error) => return Err(format!("cannot read {}: {error}", file.display()).into()),
+        };
+        Ok(Self { file, accounts: Mutex::new(accounts) })
+    }
+}
+
+#[async_trait]
+impl UserStore for JsonFile {
+    async fn find(&self, username: &str) -> Result<Option<Account>, StorageError> {
+        Ok(self.accounts.lock().await.get(username).cloned())
+    }
+
+    async fn insert(&self, account: Account) -> Result<Result<(), Taken>, StorageError> {
+        let mut accounts = self.accounts.lock().await;
+        if accounts.contains_key(&account.username) {
+            return Ok(Err(Taken));
+        }
+        let username = account.username.clone();
+        accounts.insert(username.clone(), account);
+        if let Err(error) = write_atomically(&self.file, &*accounts).await {
+            accounts.remove(&username);
+            return Err(error.into());
+        }
+        Ok(Ok(()))
+    }
+}
 
 /// The start of a temporary file's name: one a crash left behind is found
 /// by it and removed at the next start ([`remove_leftovers`]).
 const TEMPORARY_PREFIX: &str = ".users.json.";
 
 /// Removes temporary files a killed server left in `dir`.
-pub fn remove_leftovers(dir: &Path) {
+fn remove_leftovers(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -23,7 +78,7 @@ pub fn remove_leftovers(dir: &Path) {
 
 /// Writes `value` as JSON to a temporary file beside `path`, flushes it to
 /// disk, then renames it over `path`: a rename within one folder is atomic.
-pub async fn write_atomically(path: &Path, value: &impl Serialize) -> io::Result<()> {
+async fn write_atomically(path: &Path, value: &impl Serialize) -> io::Result<()> {
     let json = serde_json::to_vec_pretty(value)?;
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {

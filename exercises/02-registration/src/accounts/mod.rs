@@ -1,20 +1,21 @@
-//! The accounts people register: `users.json` in `DATA_DIR`, a JSON object
-//! from lower-cased username to record, the password only ever as an
-//! argon2id hash.
+//! The accounts people register, the password only ever as an argon2id
+//! hash. The rules and the hashing live here; where the accounts are kept
+//! is a [`UserStore`]: `users.json` in this step ([`JsonFile`]), SQL in
+//! step 04.
 
 mod file;
 pub mod password;
 pub mod rules;
 
-use std::{
-    collections::BTreeMap,
-    io,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::Mutex;
+
+pub use file::JsonFile;
+
+pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Account {
@@ -30,14 +31,25 @@ pub enum RegisterError {
     /// The name or password breaks a rule; the reason is for the user.
     Invalid(&'static str),
     Taken,
-    Storage(io::Error),
+    Storage(StorageError),
 }
 
+/// Where accounts are kept, by their lower-cased username.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn find(&self, username: &str) -> Result<Option<Account>, StorageError>;
+    /// Adds `account`, or answers [`Taken`] when its name already is: the
+    /// test and the insert are one step, so that of two parallel
+    /// registrations of one name exactly one wins.
+    async fn insert(&self, account: Account) -> Result<Result<(), Taken>, StorageError>;
+}
+
+/// The username is taken.
+#[derive(Debug)]
+pub struct Taken;
+
 pub struct Accounts {
-    file: PathBuf,
-    /// Held across the whole read-modify-write of the file, so parallel
-    /// registrations are written one after the other and none is lost.
-    accounts: Mutex<BTreeMap<String, Account>>,
+    store: Box<dyn UserStore>,
 }
 
 /// Verified against when the username is unknown, so that an unknown name
@@ -46,60 +58,50 @@ pub struct Accounts {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dmd1viD2ImSMUjsgc/f7wQ$eituz3poQX3Ea0RVWj9P/hV+Ml5NQSACD4v0/sswxqk";
 
 impl Accounts {
-    /// Loads `users.json` from `data_dir`, if there is one. A file that does
-    /// not parse stops the server: better than overwriting it.
-    pub async fn open(data_dir: &Path) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let file = data_dir.join("users.json");
-        file::remove_leftovers(data_dir);
-        let accounts = match tokio::fs::read(&file).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!("{} is not valid JSON ({e}); fix or move it", file.display())
-            })?,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(error) => return Err(format!("cannot read {}: {error}", file.display()).into()),
-        };
-        Ok(Self { file, accounts: Mutex::new(accounts) })
+    /// The accounts of `users.json` in `data_dir`.
+    pub async fn open(data_dir: &Path) -> Result<Self, StorageError> {
+        Ok(Self::new(JsonFile::open(data_dir).await?))
+    }
+
+    pub fn new(store: impl UserStore + 'static) -> Self {
+        Self { store: Box::new(store) }
     }
 
     /// The account's username, when `password` is its password.
-    pub async fn verify(&self, username: &str, password: &str) -> Option<String> {
+    pub async fn verify(&self, username: &str, password: &str) -> Result<Option<String>, StorageError> {
         // No account has a name or password outside the rules: refuse those
         // after the same hashing work, without hashing megabytes of input.
         if rules::check_username(username).is_err()
             || password.chars().count() > rules::MAX_PASSWORD
         {
             password::verify("", DUMMY_HASH).await;
-            return None;
+            return Ok(None);
         }
-        let account = self.accounts.lock().await.get(&key(username)).cloned();
+        let account = self.store.find(&key(username)).await?;
         let hash = account.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str());
         let matches = password::verify(password, hash).await;
-        account.filter(|_| matches).map(|account| account.username)
+        Ok(account.filter(|_| matches).map(|account| account.username))
     }
 
     /// Creates an account and returns its username.
     pub async fn register(&self, username: &str, password: &str) -> Result<String, RegisterError> {
         rules::check_username(username).map_err(RegisterError::Invalid)?;
         rules::check_password(username, password).map_err(RegisterError::Invalid)?;
-        let key = key(username);
+        let username = key(username);
         // A quick look first, so a taken name costs no hashing...
-        if self.accounts.lock().await.contains_key(&key) {
+        if self.store.find(&username).await.map_err(RegisterError::Storage)?.is_some() {
             return Err(RegisterError::Taken);
         }
-        let password_hash = password::hash(password).await.map_err(RegisterError::Storage)?;
-        // ...and the real test under the lock, which a parallel
-        // registration of the same name may have won in the meantime.
-        let mut accounts = self.accounts.lock().await;
-        if accounts.contains_key(&key) {
-            return Err(RegisterError::Taken);
-        }
+        let password_hash =
+            password::hash(password).await.map_err(|e| RegisterError::Storage(e.into()))?;
         let created_at = OffsetDateTime::now_utc().unix_timestamp();
-        accounts.insert(key.clone(), Account { username: key.clone(), password_hash, created_at });
-        if let Err(error) = file::write_atomically(&self.file, &*accounts).await {
-            accounts.remove(&key);
-            return Err(RegisterError::Storage(error));
+        let account = Account { username: username.clone(), password_hash, created_at };
+        // ...and the real test in the store's insert, which a parallel
+        // registration of the same name may have won in the meantime.
+        match self.store.insert(account).await.map_err(RegisterError::Storage)? {
+            Ok(()) => Ok(username),
+            Err(Taken) => Err(RegisterError::Taken),
         }
-        Ok(key)
     }
 }
 

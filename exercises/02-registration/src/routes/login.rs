@@ -31,7 +31,14 @@ pub async fn submit(
         },
         Err(_) => None,
     };
-    let Some(username) = state.accounts.verify(&form.username, &form.password).await else {
+    let verified = match state.accounts.verify(&form.username, &form.password).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            tracing::error!(%error, "cannot read the accounts");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(username) = verified else {
         match turn {
             Some(turn) => {
                 turn.failed();
@@ -47,7 +54,7 @@ pub async fn submit(
     if let Some(turn) = turn {
         turn.succeeded();
     }
-    if let Err(error) = session.sign_in(&username).await {
+    if let Err(error) = session.sign_in(&username, form.remember.is_some()).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
