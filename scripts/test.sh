@@ -18,6 +18,9 @@ for manifest in exercises/*/Cargo.toml; do
   exercises+=(--exclude "$name")
 done
 
+echo "== PostgreSQL for the step 04+ grading tests"
+bash scripts/postgres.sh
+
 echo "== cargo test"
 cargo test --workspace "${exercises[@]}"
 

@@ -63,18 +63,35 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
         .connect(&connect_url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", redacted(url)))?;
-    if backend == Backend::Sqlite {
-        // Write-ahead logging: readers do not wait for a writer, so two
-        // servers (or the grader) can share the file. It is a property of
-        // the file, kept once set.
-        sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+    let migrations = backend.migrations();
+    // SQLite has no lock for migrations (PostgreSQL has one, which sqlx
+    // takes): two servers starting at once on a new file can collide. The
+    // loser finds the work done when it tries again.
+    let mut attempt = 1;
+    loop {
+        let ready = async {
+            if backend == Backend::Sqlite {
+                // Write-ahead logging: readers do not wait for a writer, so
+                // two servers (or the grader) can share the file. It is a
+                // property of the file, kept once set.
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            }
+            migrations.run(&pool).await.map_err(sqlx::Error::from)
+        };
+        match ready.await {
+            Ok(()) => return Ok(pool),
+            Err(error) if backend == Backend::Sqlite && attempt < 5 => {
+                tracing::warn!(%error, attempt, "preparing the SQLite database; trying again");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(
+                    format!("cannot migrate the database {}: {error}", redacted(url)).into()
+                );
+            }
+        }
     }
-    backend
-        .migrations()
-        .run(&pool)
-        .await
-        .map_err(|e| format!("cannot migrate the database {}: {e}", redacted(url)))?;
-    Ok(pool)
 }
 // ANCHOR_END: open
 

@@ -17,7 +17,7 @@ pub mod store;
 pub mod users;
 
 use axum::Router;
-use step02_solution::{AppState, Accounts};
+use step02_solution::{Accounts, AppState};
 
 use crate::{store::SqlStore, users::SqlUsers};
 

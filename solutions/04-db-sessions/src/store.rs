@@ -78,7 +78,10 @@ impl SqlStore {
             Some(signed_in) => signed_in.expires_at,
             // Nobody signed in yet (step 05 keeps a sign-in's state here):
             // no longer than a session's lifetime.
-            None => record.expiry_date.unix_timestamp().min(now().saturating_add(seconds(self.session_ttl))),
+            None => record
+                .expiry_date
+                .unix_timestamp()
+                .min(now().saturating_add(seconds(self.session_ttl))),
         };
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         Ok((signed_in.map(|s| s.username), expires_at, data))
@@ -107,7 +110,9 @@ impl SessionStore for SqlStore {
                 Ok(_) => return Ok(()),
                 // 128 random bits collide practically never; if they do,
                 // draw again rather than overwrite someone's session.
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => record.id = Id::default(),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    record.id = Id::default()
+                }
                 Err(error) => return Err(backend(error)),
             }
             // exercise:as
@@ -171,8 +176,8 @@ impl SessionStore for SqlStore {
             return Ok(None);
         }
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date =
-            OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record { id: *id, data, expiry_date }))
         // exercise:as
         // TODO(step 04): read the session's row (`key(id)`). No row: `None`.
