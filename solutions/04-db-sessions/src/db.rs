@@ -4,7 +4,11 @@
 
 use std::{path::Path, time::Duration};
 
-use sqlx::{AnyPool, any::AnyPoolOptions, migrate::Migrator};
+use sqlx::{
+    AnyPool,
+    any::AnyPoolOptions,
+    migrate::{MigrateError, Migrator},
+};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -74,9 +78,12 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
                 // Write-ahead logging: readers do not wait for a writer, so
                 // two servers (or the grader) can share the file. It is a
                 // property of the file, kept once set.
-                sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&pool)
+                    .await
+                    .map_err(MigrateError::from)?;
             }
-            migrations.run(&pool).await.map_err(sqlx::Error::from)
+            migrations.run(&pool).await
         };
         match ready.await {
             Ok(()) => return Ok(pool),
@@ -84,6 +91,15 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
                 tracing::warn!(%error, attempt, "preparing the SQLite database; trying again");
                 tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                 attempt += 1;
+            }
+            Err(MigrateError::VersionMismatch(version)) => {
+                return Err(format!(
+                    "migration {version} changed after it ran on {}. sqlx refuses to guess; \
+                     while developing, delete the database (data/app.db) to start afresh; \
+                     once it holds real data, put the change in a new migration instead",
+                    redacted(url)
+                )
+                .into());
             }
             Err(error) => {
                 return Err(

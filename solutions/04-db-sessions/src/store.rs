@@ -227,3 +227,81 @@ fn now() -> i64 {
 fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    async fn store() -> (SqlStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(&crate::db::url(None, dir.path())).await.unwrap();
+        (SqlStore::new(pool, Duration::from_secs(1800)), dir)
+    }
+
+    fn record(expires_in: i64) -> Record {
+        let signed_in = SignedIn {
+            username: "nobody".into(),
+            expires_at: now() + expires_in,
+            remember_secs: None,
+        };
+        let data =
+            HashMap::from([(SIGNED_IN.to_owned(), serde_json::to_value(signed_in).unwrap())]);
+        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() }
+    }
+
+    #[tokio::test]
+    async fn a_session_is_created_loaded_and_deleted() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        let loaded = store.load(&record.id).await.unwrap().expect("just created");
+        assert_eq!(loaded.data, record.data);
+        store.delete(&record.id).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn saving_a_deleted_session_does_not_bring_it_back() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        // Another server signs the session out while this one still holds it.
+        store.delete(&record.id).await.unwrap();
+        store.save(&record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_is_refused_and_its_row_removed_at_once() {
+        let (store, _dir) = store().await;
+        let mut record = record(-1);
+        store.create(&mut record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+        let rows: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(rows.0, 0);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_expired_rows_only() {
+        let (store, _dir) = store().await;
+        let (mut old, mut live) = (record(-1), record(60));
+        store.create(&mut old).await.unwrap();
+        store.create(&mut live).await.unwrap();
+        assert_eq!(store.delete_expired().await.unwrap(), 1);
+        assert!(store.load(&live.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_table_holds_a_hash_of_the_id_never_the_id() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        let (id,): (String,) =
+            sqlx::query_as("SELECT id FROM sessions").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(id, key(&record.id));
+        assert!(!id.contains(&record.id.to_string()));
+    }
+}
