@@ -2,12 +2,13 @@
 //! another, PostgreSQL when it starts with `postgres://`. The code speaks to
 //! both through sqlx's `Any` driver; only the migrations differ.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, pin::Pin, time::Duration};
 
 use sqlx::{
     AnyPool,
     any::AnyPoolOptions,
-    migrate::{MigrateError, Migrator},
+    error::BoxDynError,
+    migrate::{MigrateError, Migration, MigrationSource, Migrator},
 };
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -54,11 +55,20 @@ pub fn url(database_url: Option<&str>, data_dir: &Path) -> String {
 /// tables up to date. A database that cannot be reached stops the server
 /// with a message that says which one.
 pub async fn open(url: &str) -> Result<AnyPool, Error> {
+    open_with(url, None).await
+}
+
+/// [`open`] for a later step that adds to these tables: `later` gives its
+/// migrations for the backend, which run after this step's.
+pub async fn open_with(url: &str, later: Option<Later>) -> Result<AnyPool, Error> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
     let connect_url = match backend {
-        // `mode=rwc`: read, write, and create the file if missing.
-        Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+        Backend::Sqlite if !url.contains('?') => {
+            create_private(url)?;
+            // `mode=rwc`: read, write, and create the file if missing.
+            format!("{url}?mode=rwc")
+        }
         _ => url.to_owned(),
     };
     let pool = AnyPoolOptions::new()
@@ -67,7 +77,7 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
         .connect(&connect_url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", redacted(url)))?;
-    let migrations = backend.migrations();
+    let migrations = chain(backend.migrations(), later.map(|later| later(backend))).await?;
     // SQLite has no lock for migrations (PostgreSQL has one, which sqlx
     // takes): two servers starting at once on a new file can collide. The
     // loser finds the work done when it tries again.
@@ -87,11 +97,6 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
         };
         match ready.await {
             Ok(()) => return Ok(pool),
-            Err(error) if backend == Backend::Sqlite && attempt < 5 => {
-                tracing::warn!(%error, attempt, "preparing the SQLite database; trying again");
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                attempt += 1;
-            }
             Err(MigrateError::VersionMismatch(version)) => {
                 return Err(format!(
                     "migration {version} changed after it ran on {}. sqlx refuses to guess; \
@@ -100,6 +105,11 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
                     redacted(url)
                 )
                 .into());
+            }
+            Err(error) if backend == Backend::Sqlite && attempt < 5 => {
+                tracing::warn!(%error, attempt, "preparing the SQLite database; trying again");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                attempt += 1;
             }
             Err(error) => {
                 return Err(
@@ -110,6 +120,48 @@ pub async fn open(url: &str) -> Result<AnyPool, Error> {
     }
 }
 // ANCHOR_END: open
+
+/// A later step's migrations for a backend, as `sqlx::migrate!` embeds them.
+pub type Later = fn(Backend) -> Migrator;
+
+/// This step's migrations followed by a later step's, as one history. Not
+/// two migrators one after the other: sqlx refuses a database that ran a
+/// migration its migrator does not list, so each would refuse the other's.
+async fn chain(first: Migrator, then: Option<Migrator>) -> Result<Migrator, Error> {
+    let Some(then) = then else {
+        return Ok(first);
+    };
+    Ok(Migrator::new(InMemory(first.iter().chain(then.iter()).cloned().collect())).await?)
+}
+
+/// Migrations already in memory, in the form `Migrator::new` takes.
+#[derive(Debug)]
+struct InMemory(Vec<Migration>);
+
+impl<'s> MigrationSource<'s> for InMemory {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+/// Creates the SQLite file of `url`, if missing, readable by the server's
+/// user only: it holds the password hashes, as `users.json` did. SQLite
+/// gives its `-wal` and `-shm` files the same permissions.
+fn create_private(url: &str) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(()); // `sqlite::memory:`: no file.
+    }
+    let created = std::fs::OpenOptions::new().write(true).create(true).mode(0o600).open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(error) => Err(format!("cannot create the database file {path}: {error}").into()),
+    }
+}
 
 /// `url` without its password, fit for a log or an error message.
 fn redacted(url: &str) -> String {
@@ -127,6 +179,8 @@ fn redacted(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -156,5 +210,7 @@ mod tests {
                 .unwrap();
         let tables: Vec<&str> = tables.iter().map(|(name,)| name.as_str()).collect();
         assert!(tables.contains(&"users") && tables.contains(&"sessions"), "{tables:?}");
+        let mode = std::fs::metadata(dir.path().join("app.db")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the database holds password hashes");
     }
 }
