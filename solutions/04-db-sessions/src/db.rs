@@ -156,7 +156,8 @@ fn create_private(url: &str) -> Result<(), Error> {
     if path.is_empty() || path.starts_with(':') {
         return Ok(()); // `sqlite::memory:`: no file.
     }
-    let created = std::fs::OpenOptions::new().write(true).create(true).mode(0o600).open(path);
+    let created =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
     match created {
         Ok(_) => Ok(()),
         Err(error) => Err(format!("cannot create the database file {path}: {error}").into()),
