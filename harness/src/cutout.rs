@@ -55,9 +55,7 @@ pub fn cut_commented(source: &str, comment: &str) -> Result<String, CutError> {
         let trimmed = line.trim_start();
         let directive = trimmed.trim_end().strip_prefix(comment).map(str::trim_start);
         let marker = match directive {
-            Some("exercise:cut") => {
-                Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region"))
-            }
+            Some("exercise:cut") => Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region")),
             Some("exercise:as") => {
                 Some((Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"))
             }
@@ -80,17 +78,19 @@ pub fn cut_commented(source: &str, comment: &str) -> Result<String, CutError> {
         match mode {
             Mode::Keep => out.push_str(line),
             Mode::Cut => continue,
-            Mode::Replace => match trimmed.strip_prefix(comment).and_then(|t| t.strip_prefix('~')) {
-                Some(code) => {
-                    let indent = &line[..line.len() - trimmed.len()];
-                    let code = code.strip_prefix(' ').unwrap_or(code);
-                    if !code.is_empty() {
-                        out.push_str(indent);
-                        out.push_str(code);
+            Mode::Replace => {
+                match trimmed.strip_prefix(comment).and_then(|t| t.strip_prefix('~')) {
+                    Some(code) => {
+                        let indent = &line[..line.len() - trimmed.len()];
+                        let code = code.strip_prefix(' ').unwrap_or(code);
+                        if !code.is_empty() {
+                            out.push_str(indent);
+                            out.push_str(code);
+                        }
                     }
+                    None => out.push_str(line),
                 }
-                None => out.push_str(line),
-            },
+            }
         }
         out.push('\n');
     }
