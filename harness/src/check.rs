@@ -3,6 +3,7 @@
 use std::{future::Future, pin::Pin};
 
 use crate::{
+    database::{Db, Location},
     fixtures,
     http::Http,
     sandbox::Sandbox,
@@ -92,6 +93,11 @@ pub struct Ctx {
     pub users: Vec<fixtures::User>,
     /// Users register themselves (step 02 on).
     pub has_accounts: bool,
+    /// Where every server of the run keeps users and sessions (step 04 on).
+    pub database: Option<Location>,
+    /// The run's OpenID provider (step 05 on), which every server of the
+    /// run is registered with.
+    pub provider: Option<crate::provider::Provider>,
 }
 
 impl Ctx {
@@ -99,12 +105,18 @@ impl Ctx {
     /// folder and `env` on top of the usual environment (`{port}` in a value
     /// is replaced by its port). The caller stops it.
     pub async fn start_another(&mut self, env: &[(&str, &str)]) -> Result<Other, Failure> {
-        let port = crate::server::free_port();
+        let port = self.free_port()?;
         let data_dir = self
             .sandbox
             .fresh_data_dir()
             .map_err(|e| Failure::new("a fresh data folder").got(e.to_string()))?;
         let mut launch = self.launch.clone();
+        // One database for all servers of a run (unless `env` names
+        // another): in SQLite's case, the file in the main server's DATA_DIR.
+        if let Some(url) = self.database_url() {
+            launch.env.retain(|(k, _)| k != "DATABASE_URL");
+            launch.env.push(("DATABASE_URL".into(), url));
+        }
         launch.env.retain(|(k, _)| k != "DATA_DIR" && !env.iter().any(|(name, _)| k == name));
         launch.env.push(("DATA_DIR".into(), data_dir.display().to_string()));
         for (name, value) in env {
@@ -137,6 +149,30 @@ impl Ctx {
         std::path::PathBuf::from(self.env("DATA_DIR").unwrap_or("."))
     }
 
+    /// The `DATABASE_URL` every server of the run shares (step 04 on).
+    pub fn database_url(&self) -> Option<String> {
+        Some(self.database.as_ref()?.url(&self.data_dir()))
+    }
+
+    /// A read-only connection to that database, opened now (so that it
+    /// sees a file the server made or replaced since the last one).
+    pub async fn db(&self) -> Result<Db, Failure> {
+        let location =
+            self.database.as_ref().ok_or_else(|| Failure::new("a step with a database"))?;
+        Db::open(location, &self.data_dir()).await.map_err(|error| {
+            let at = match location {
+                Location::DataDirSqlite => format!(
+                    "the SQLite database {} (DATABASE_URL's default, $DATA_DIR/app.db)",
+                    crate::database::sqlite_path(&self.data_dir()).display()
+                ),
+                Location::Postgres(url) => {
+                    format!("the PostgreSQL database {}", crate::database::scratch::redacted(url))
+                }
+            };
+            Failure::new(format!("{at} to open")).got(error.to_string())
+        })
+    }
+
     /// A user to sign in as, by position (the last one when there are fewer).
     pub fn user(&self, index: usize) -> &fixtures::User {
         &self.users[index.min(self.users.len() - 1)]
@@ -164,13 +200,25 @@ impl Ctx {
         } else {
             self.server.stop().await;
         }
-        let server =
-            Server::start(&self.launch, crate::server::free_port()).await.map_err(|failure| {
-                Failure::new("the server to start again on the same DATA_DIR")
-                    .got(format!("{}\n{}", failure.reason, failure.log))
-            })?;
+        let server = Server::start(&self.launch, self.free_port()?).await.map_err(|failure| {
+            Failure::new("the server to start again on the same DATA_DIR")
+                .got(format!("{}\n{}", failure.reason, failure.log))
+        })?;
         self.http = Http::new(&server.base_url);
         self.server = server;
         Ok(())
+    }
+
+    /// A port for a server of this run to listen on, whose redirect URI
+    /// the run's OpenID provider (if any) accepts from now on.
+    fn free_port(&self) -> Result<u16, Failure> {
+        let port = crate::server::free_port();
+        if let Some(provider) = &self.provider {
+            provider.allow_port(port).map_err(|error| {
+                Failure::new("the mock OpenID provider to accept the new redirect URI")
+                    .got(error.to_string())
+            })?;
+        }
+        Ok(port)
     }
 }

@@ -8,6 +8,9 @@ pub struct Form {
     pub action: String,
     /// `(name, type)` of every `input`, `button`, `select` and `textarea`.
     pub controls: Vec<(String, String)>,
+    /// `(name, value)` of the controls that have a `value` attribute: what a
+    /// browser sends for a checked checkbox (`on` when it has none).
+    pub values: Vec<(String, String)>,
 }
 
 impl Form {
@@ -32,6 +35,7 @@ pub fn forms(html: &str) -> Vec<Form> {
                     method: get("method"),
                     action: get("action"),
                     controls: Vec::new(),
+                    values: Vec::new(),
                 });
                 open = true;
             }
@@ -41,6 +45,9 @@ pub fn forms(html: &str) -> Vec<Form> {
                     (forms.last_mut(), attribute(&attributes, "name"))
                 {
                     let kind = attribute(&attributes, "type").unwrap_or_else(|| name.clone());
+                    if let Some(value) = attribute(&attributes, "value") {
+                        form.values.push((control.clone(), value));
+                    }
                     form.controls.push((control, kind.to_ascii_lowercase()));
                 }
             }
@@ -48,6 +55,15 @@ pub fn forms(html: &str) -> Vec<Form> {
         }
     }
     forms
+}
+
+/// The `href` of every `<a>` in `html`, in order.
+pub fn links(html: &str) -> Vec<String> {
+    tags(html)
+        .into_iter()
+        .filter(|(name, _)| name == "a")
+        .filter_map(|(_, attributes)| attribute(&attributes, "href"))
+        .collect()
 }
 
 /// The words a person would see: tags, scripts and styles removed,

@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use harness::{
-    book, class, cutout,
+    book, class, cutout, database,
     kit_root::kit_root,
     report::{self, Report},
     runner::{self, Options},
@@ -65,6 +65,10 @@ enum Command {
         /// How long the server may take to answer its first GET /.
         #[arg(long, value_name = "SECS", default_value_t = 30)]
         start_timeout: u64,
+        /// Grade on PostgreSQL instead of SQLite (step 04 on): the server
+        /// gets a database made for the run on this server, dropped afterwards.
+        #[arg(long, value_name = "postgres://...")]
+        database_url: Option<String>,
     },
     /// The hint for the first check your exercise fails, or for a check named.
     Hint {
@@ -203,10 +207,24 @@ fn main() -> ExitCode {
                 Ok(step) => student::solution::command(step, &root, &state, diff, force),
                 Err(code) => code,
             },
-            Some(Command::Check { step, solution, path, cmd, format, start_timeout }) => {
+            Some(Command::Check {
+                step,
+                solution,
+                path,
+                cmd,
+                format,
+                start_timeout,
+                database_url,
+            }) => {
                 let Some(step) = steps::find(&step) else {
                     return unknown_step(&step);
                 };
+                if let Some(url) = &database_url
+                    && let Err(problem) = database_url_fits(step, url)
+                {
+                    eprintln!("error: --database-url: {problem}");
+                    return ExitCode::from(2);
+                }
                 let target = match (solution, path, cmd) {
                     (true, _, _) => Target::Solution,
                     (_, Some(path), _) => Target::Path(path),
@@ -215,6 +233,7 @@ fn main() -> ExitCode {
                 };
                 let options = Options {
                     ready_within: Duration::from_secs(start_timeout),
+                    database_url,
                     ..Options::default()
                 };
                 let report = runner::grade(step, &target, &options).await;
@@ -287,6 +306,20 @@ fn print(report: &Report, format: Format) {
 
 fn find_step(name: &str) -> Result<&'static Step, ExitCode> {
     steps::find(name).ok_or_else(|| unknown_step(name))
+}
+
+/// Why `url` cannot be graded on for `step`, if it cannot.
+fn database_url_fits(step: &Step, url: &str) -> Result<(), String> {
+    if !step.has_database {
+        return Err(format!("step {} keeps no database (steps 04 on do)", step.id));
+    }
+    if !database::scratch::is_postgres_url(url) {
+        return Err(format!(
+            "{} is not a postgres:// URL (SQLite needs none: it is the default, in the server's DATA_DIR)",
+            database::scratch::redacted(url)
+        ));
+    }
+    Ok(())
 }
 
 fn unknown_step(name: &str) -> ExitCode {

@@ -4,9 +4,11 @@ use std::{collections::HashMap, time::Duration};
 
 use crate::{
     check::{Check, Ctx, Failure},
+    database::{Location, scratch::Scratch},
     fixtures,
     http::Http,
     kit_root::kit_root,
+    provider::{self, Provider},
     report::{CheckResult, Report, Status},
     sandbox::{self, Sandbox},
     server::{self, Launch, Server},
@@ -21,6 +23,10 @@ pub struct Options {
     pub ready_within: Duration,
     /// How long one check may take, all its requests together.
     pub check_within: Duration,
+    /// A PostgreSQL server (`postgres://...`) to grade steps with a
+    /// database on, in a database made for the run; `None`: SQLite, the
+    /// contract's default.
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -29,6 +35,7 @@ impl Default for Options {
             echo_build: true,
             ready_within: Duration::from_secs(30),
             check_within: Duration::from_secs(60),
+            database_url: None,
         }
     }
 }
@@ -37,7 +44,33 @@ impl Default for Options {
 /// before the remaining checks give up.
 const RESTARTS: u32 = 2;
 
+/// The remember-me lifetime servers get from step 04 on: not the default,
+/// so that a server that ignores REMEMBER_TTL_SECS shows.
+pub const REMEMBER_TTL_SECS: &str = "777600";
+
 pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
+    // Outside the run, so that its database is dropped whatever the run
+    // did; if this future is dropped or unwinds first, `Scratch` drops it.
+    let mut scratch = None;
+    let mut report = grade_on(step, target, options, &mut scratch).await;
+    if let Some(scratch) = scratch {
+        let name = scratch.name().to_owned();
+        match scratch.remove().await {
+            Ok(()) => report.notes.push(format!(
+                "graded on PostgreSQL, in a database made for this run ({name}) and dropped afterwards"
+            )),
+            Err(error) => report.notes.push(error),
+        }
+    }
+    report
+}
+
+async fn grade_on(
+    step: &Step,
+    target: &Target,
+    options: &Options,
+    scratch: &mut Option<Scratch>,
+) -> Report {
     let checks = (step.checks)();
     let mut report = Report::new(step, target);
     let root = kit_root();
@@ -61,21 +94,49 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
         let data_dir = sandbox
             .fresh_data_dir()
             .map_err(|e| Failure::new("a data folder").got(e.to_string()))?;
-        let launch = Launch {
-            program,
-            cwd: root.clone(),
-            env: vec![
-                ("HOST".into(), "127.0.0.1".into()),
-                ("DATA_DIR".into(), data_dir.display().to_string()),
-                ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
-                (
-                    "SESSION_SECRET".into(),
-                    format!("{}{}", sandbox::random_token(), sandbox::random_token()),
-                ),
-            ],
-            ready_within: options.ready_within,
+        let mut env: Vec<(String, String)> = vec![
+            ("HOST".into(), "127.0.0.1".into()),
+            ("DATA_DIR".into(), data_dir.display().to_string()),
+            ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
+            (
+                "SESSION_SECRET".into(),
+                format!("{}{}", sandbox::random_token(), sandbox::random_token()),
+            ),
+        ];
+        let database = match (step.has_database, &options.database_url) {
+            (false, _) => None,
+            // SQLite: the main server is told nothing, so the contract's
+            // default (app.db in DATA_DIR) is what is graded.
+            (true, None) => Some(Location::DataDirSqlite),
+            (true, Some(server)) => {
+                let made = Scratch::create(server).await.map_err(|error| {
+                    Failure::new("a PostgreSQL database for this run (CREATE DATABASE)").got(error)
+                })?;
+                env.push(("DATABASE_URL".into(), made.url().to_owned()));
+                let location = Location::Postgres(made.url().to_owned());
+                *scratch = Some(made);
+                Some(location)
+            }
         };
-        let server = Server::start(&launch, server::free_port()).await.map_err(|failure| {
+        if step.has_database {
+            env.push(("REMEMBER_TTL_SECS".into(), REMEMBER_TTL_SECS.into()));
+        }
+        let provider = match provider::needed_by(step) {
+            true => Some(Provider::start().await.map_err(|error| {
+                Failure::new("the grader's mock OpenID provider to start").got(error.to_string())
+            })?),
+            false => None,
+        };
+        let port = server::free_port();
+        if let Some(provider) = &provider {
+            env.extend(provider.env());
+            provider.allow_port(port).map_err(|error| {
+                Failure::new("the mock OpenID provider to register the server")
+                    .got(error.to_string())
+            })?;
+        }
+        let launch = Launch { program, cwd: root.clone(), env, ready_within: options.ready_within };
+        let server = Server::start(&launch, port).await.map_err(|failure| {
             report.log = failure.log.clone();
             Failure::new("the server to start and answer GET /").got(failure.reason)
         })?;
@@ -86,6 +147,8 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
             launch,
             users,
             has_accounts: step.has_accounts,
+            database,
+            provider,
         })
     }
     .await;

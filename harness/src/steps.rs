@@ -12,6 +12,9 @@ pub struct Step {
     pub title: &'static str,
     /// From step 02, users register themselves; before, they are compiled in.
     pub has_accounts: bool,
+    /// From step 04, users and sessions live in SQL: the harness reads the
+    /// database, and can give the server a PostgreSQL one of its own.
+    pub has_database: bool,
     pub checks: fn() -> Vec<Check>,
 }
 
@@ -21,6 +24,7 @@ pub static STEPS: &[Step] = &[
         folder: "01-hardcoded",
         title: "A login form with compiled-in users",
         has_accounts: false,
+        has_database: false,
         checks: checks::s01::checks,
     },
     Step {
@@ -28,6 +32,7 @@ pub static STEPS: &[Step] = &[
         folder: "02-registration",
         title: "Registration with argon2id, logout, cross-site refusal, throttling",
         has_accounts: true,
+        has_database: false,
         checks: checks::s02::checks,
     },
     Step {
@@ -35,7 +40,24 @@ pub static STEPS: &[Step] = &[
         folder: "03-file-sessions",
         title: "Sessions as JSON files behind a cookie signed by hand",
         has_accounts: true,
+        has_database: false,
         checks: checks::s03::checks,
+    },
+    Step {
+        id: "04",
+        folder: "04-db-sessions",
+        title: "Users and sessions in SQL, remember-me, several servers on one database",
+        has_accounts: true,
+        has_database: true,
+        checks: checks::s04::checks,
+    },
+    Step {
+        id: "05",
+        folder: "05-google-oidc",
+        title: "Sign in with Google: OpenID Connect code flow with PKCE",
+        has_accounts: true,
+        has_database: true,
+        checks: checks::s05::checks,
     },
 ];
 

@@ -20,7 +20,40 @@ pub fn quiet() -> Options {
         echo_build: false,
         ready_within: Duration::from_secs(10),
         check_within: Duration::from_secs(60),
+        database_url: None,
     }
+}
+
+/// The PostgreSQL server the tests grade on: `AUTHLINGS_POSTGRES_URL`, or
+/// a local one with trust authentication.
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// That server's URL and a connection to it, or `None` (said on stderr,
+/// naming `test`) when there is none: those tests then pass without it.
+pub async fn postgres(test: &str) -> Option<(String, sqlx::PgConnection)> {
+    use sqlx::Connection;
+    let url = std::env::var("AUTHLINGS_POSTGRES_URL").unwrap_or_else(|_| POSTGRES.to_owned());
+    match sqlx::PgConnection::connect(&url).await {
+        Ok(connection) => Some((url, connection)),
+        Err(error) => {
+            eprintln!(
+                "SKIPPED {test}: cannot connect to PostgreSQL at {} ({error}). Start it there, \
+                 or set AUTHLINGS_POSTGRES_URL to a server whose user may CREATE DATABASE.",
+                harness::database::scratch::redacted(&url)
+            );
+            None
+        }
+    }
+}
+
+/// Whether the PostgreSQL server behind `admin` has a database `name`.
+pub async fn database_exists(admin: &mut sqlx::PgConnection, name: &str) -> bool {
+    let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_one(admin)
+        .await
+        .expect("pg_database is readable");
+    found > 0
 }
 
 pub async fn grade(step: &str, target: Target, options: &Options) -> Report {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use harness::target::Target;
+use harness::{runner::Options, target::Target};
 
 #[tokio::test]
 async fn the_step_01_solution_gets_full_marks() {
@@ -22,6 +22,34 @@ async fn the_step_02_solution_gets_full_marks() {
 async fn the_step_03_solution_gets_full_marks() {
     let report = common::grade("03", Target::Solution, &common::quiet()).await;
     assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
+async fn the_step_04_solution_gets_full_marks() {
+    let report = common::grade("04", Target::Solution, &common::quiet()).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
+async fn the_step_04_solution_gets_full_marks_on_postgresql() {
+    let Some((server, mut admin)) = common::postgres("the PostgreSQL grading of step 04").await
+    else {
+        return;
+    };
+    let options = Options { database_url: Some(server), ..common::quiet() };
+    let report = common::grade("04", Target::Solution, &options).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+    // The run named its database in a note; it must be gone.
+    let name = report
+        .notes
+        .iter()
+        .find_map(|note| {
+            let at = note.find("authlings_")?;
+            Some(note[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_'))
+        })
+        .map(String::from_iter)
+        .unwrap_or_else(|| panic!("no note names the run's database: {:?}", report.notes));
+    assert!(!common::database_exists(&mut admin, &name).await, "{name} was not dropped");
 }
 
 #[tokio::test]

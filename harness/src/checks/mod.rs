@@ -3,6 +3,8 @@
 pub mod s01;
 pub mod s02;
 pub mod s03;
+pub mod s04;
+pub mod s05;
 
 use reqwest::Url;
 

@@ -218,17 +218,21 @@ pub fn checks() -> Vec<Check> {
     checks
 }
 
-async fn register_account(http: &Http, username: &str, password: &str) -> Result<Reply, Failure> {
+pub(super) async fn register_account(
+    http: &Http,
+    username: &str,
+    password: &str,
+) -> Result<Reply, Failure> {
     http.post_form("/register", &[("username", username), ("password", password)]).send().await
 }
 
 /// A name no one has registered, `prefix` plus random letters.
-fn new_name(prefix: &str) -> String {
+pub(super) fn new_name(prefix: &str) -> String {
     format!("{prefix}{}", &random_token()[..8])
 }
 
 /// A strong password no list holds.
-fn new_password() -> String {
+pub(super) fn new_password() -> String {
     format!("pw {} «ok»", random_token())
 }
 
@@ -445,7 +449,7 @@ async fn hashed(cx: &mut Ctx) -> Outcome {
 }
 
 /// Why `phc` is not an acceptable hash of `password`, if it is not.
-fn check_phc(phc: &str, password: &str) -> Result<(), String> {
+pub(super) fn check_phc(phc: &str, password: &str) -> Result<(), String> {
     let hash = PasswordHash::new(phc).map_err(|e| format!("not a PHC string: {e}"))?;
     if hash.algorithm.as_str() != "argon2id" {
         return Err(format!("the algorithm is {}, not argon2id", hash.algorithm));
@@ -625,7 +629,7 @@ async fn throttle_per_user(cx: &mut Ctx) -> Outcome {
 type Registrations = JoinSet<Result<Reply, Failure>>;
 
 /// Starts 20 registrations at once.
-fn register_twenty(http: &Http) -> (Vec<User>, Registrations) {
+pub(super) fn register_twenty(http: &Http) -> (Vec<User>, Registrations) {
     let users: Vec<User> =
         (0..20).map(|_| User { username: new_name("par"), password: new_password() }).collect();
     let mut tasks = JoinSet::new();

@@ -222,6 +222,7 @@ async fn grade(
         echo_build: false,
         ready_within: plan.ready_within(),
         check_within: plan.timeout.min(Duration::from_secs(60)),
+        database_url: None,
     };
     let graded =
         tokio::time::timeout(plan.timeout, runner::grade(step, &Target::Cmd(command), &options))

@@ -79,6 +79,8 @@ pub async fn interrupt_handler() {
         _ = terminate.recv() => {}
     }
     kill_all();
+    // Scratch PostgreSQL databases would outlive the exit: drop them now.
+    crate::database::scratch::remove_leftovers();
     eprintln!("\ninterrupted: every server the harness started was stopped");
     std::process::exit(130);
 }

@@ -1,0 +1,96 @@
+//! The OpenID provider of one grading run (step 05 on): the harness's own
+//! mock provider, started in-process for the run, with a client registered
+//! for the server under grading. The server gets `OIDC_ISSUER`,
+//! `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`; the checks get the provider,
+//! to decide who signs in, make it misbehave and read what the server sent.
+
+use std::{
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+use crate::{
+    idp::{Client, Config, Idp, Options},
+    sandbox::random_token,
+    steps::Step,
+};
+
+/// The client id the server under grading is registered as.
+pub const CLIENT_ID: &str = "authlings-grader";
+
+/// How long the provider holds back a slow token answer: longer than the
+/// contract's 10 s, which a server must not wait past.
+pub const SLOW_ANSWER: Duration = Duration::from_secs(13);
+
+/// Steps 05 and later sign people in with an OpenID provider.
+pub fn needed_by(step: &Step) -> bool {
+    step.id >= "05"
+}
+
+pub struct Provider {
+    pub idp: Idp,
+    pub client_id: String,
+    client_secret: String,
+    /// From the discovery document, as a server reads it.
+    pub authorization_endpoint: String,
+    /// Every redirect URI registered so far: one for each port a server of
+    /// this run listened on (a restart takes a new port).
+    redirect_uris: Mutex<Vec<String>>,
+}
+
+impl Provider {
+    /// Starts the provider with the kit's test users and no client yet.
+    pub async fn start() -> anyhow::Result<Provider> {
+        let config = Config { clients: Vec::new(), ..Config::fixtures()? };
+        let idp =
+            Idp::start(config, Options { slow_answer: SLOW_ANSWER, ..Options::default() }).await?;
+        let discovery = format!("{}/.well-known/openid-configuration", idp.issuer());
+        let document: serde_json::Value = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?
+            .get(&discovery)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let authorization_endpoint = document["authorization_endpoint"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("{discovery} names no authorization_endpoint"))?
+            .to_owned();
+        Ok(Provider {
+            idp,
+            client_id: CLIENT_ID.to_owned(),
+            // A new secret every run: a server must take it from the
+            // environment, never from its source.
+            client_secret: format!("grader-{}", random_token()),
+            authorization_endpoint,
+            redirect_uris: Mutex::default(),
+        })
+    }
+
+    /// What the server's environment gets.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("OIDC_ISSUER".into(), self.idp.issuer().to_owned()),
+            ("OIDC_CLIENT_ID".into(), self.client_id.clone()),
+            ("OIDC_CLIENT_SECRET".into(), self.client_secret.clone()),
+        ]
+    }
+
+    /// The redirect URI of a server listening on `port` with the harness's
+    /// default `PUBLIC_URL` (`http://127.0.0.1:PORT`).
+    pub fn redirect_uri(port: u16) -> String {
+        format!("http://127.0.0.1:{port}/auth/callback")
+    }
+
+    /// Registers the redirect URI of a server about to listen on `port`,
+    /// keeping those of earlier ports.
+    pub fn allow_port(&self, port: u16) -> anyhow::Result<()> {
+        let mut uris = self.redirect_uris.lock().unwrap_or_else(PoisonError::into_inner);
+        let uri = Self::redirect_uri(port);
+        if !uris.contains(&uri) {
+            uris.push(uri);
+        }
+        self.idp.register_client(Client::new(&self.client_id, &self.client_secret, uris.clone()))
+    }
+}
