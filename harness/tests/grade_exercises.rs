@@ -27,3 +27,13 @@ async fn the_step_02_exercise_fails_only_its_concept() {
 async fn the_step_03_exercise_fails_only_its_concept() {
     snapshot("03").await;
 }
+
+#[tokio::test]
+async fn the_step_04_exercise_fails_only_its_concept() {
+    snapshot("04").await;
+}
+
+#[tokio::test]
+async fn the_step_05_exercise_fails_only_its_concept() {
+    snapshot("05").await;
+}

@@ -1,0 +1,71 @@
+//! The pages' session over the SQL store, with remember-me: a sign-in that
+//! asks for it gets a cookie that outlives the browser.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::{
+    Router,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::Response,
+};
+use step01_solution::auth::TowerSession;
+
+use crate::store::SqlStore;
+
+/// How long sessions live unused: plain, and remembered.
+#[derive(Clone, Copy)]
+struct Lifetimes {
+    session: Duration,
+    remember: Duration,
+}
+
+pub struct SqlSession {
+    session: TowerSession,
+    remember_ttl: Duration,
+}
+
+#[async_trait]
+impl kit::session::Sessions for SqlSession {
+    async fn current_user(&self) -> Option<String> {
+        self.session.current_user().await
+    }
+
+    async fn sign_in(&self, username: &str, remember: bool) -> Result<(), kit::session::Error> {
+        // TODO(step 04): when `remember` is set, start the session with a
+        // lifetime of `self.remember_ttl` (the cookie then gets that
+        // Max-Age); otherwise with none. See book/src/04-db-sessions.md,
+        // "Remember me".
+        let _ = remember;
+        self.session.start(username, None).await
+    }
+
+    async fn sign_out(&self) -> Result<(), kit::session::Error> {
+        self.session.sign_out().await
+    }
+}
+
+/// Gives every request of `router` a session kept in the `sessions` table,
+/// with the contract's cookie.
+pub fn with_sql_sessions<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    store: SqlStore,
+    config: &kit::Config,
+) -> Router<S> {
+    let lifetimes = Lifetimes { session: config.session_ttl, remember: config.remember_ttl };
+    router
+        .layer(middleware::from_fn_with_state(lifetimes, attach))
+        .layer(kit::session::cookie_layer(store, config))
+}
+
+async fn attach(State(lifetimes): State<Lifetimes>, mut request: Request, next: Next) -> Response {
+    if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
+        let session = SqlSession {
+            session: TowerSession::new(session, lifetimes.session),
+            remember_ttl: lifetimes.remember,
+        };
+        request.extensions_mut().insert(kit::Session::new(session));
+    }
+    next.run(request).await
+}

@@ -1,0 +1,216 @@
+//! tower-sessions' [`SessionStore`] over the `sessions` table: what step 03
+//! kept in JSON files, now rows that every instance of the app shares.
+//!
+//! Nothing is cached in the process. Every request reads its row, so a
+//! sign-out on one server is a sign-out on all of them at once.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use step01_solution::auth::{SIGNED_IN, SignedIn};
+use time::OffsetDateTime;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store::{Error, Result},
+};
+
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    /// The longest a session nobody is signed in on may be kept.
+    session_ttl: Duration,
+}
+
+impl SqlStore {
+    pub fn new(pool: AnyPool, session_ttl: Duration) -> Self {
+        Self { pool, session_ttl }
+    }
+
+    /// Deletes every expired row: sessions that were abandoned rather than
+    /// signed out, which no request will ever present again.
+    pub async fn delete_expired(&self) -> Result<u64> {
+        // TODO(step 04): delete the rows whose `expires_at` has passed and
+        // say how many. See book/src/04-db-sessions.md, "Expiry and the sweep".
+        todo!("delete the expired sessions")
+    }
+
+    /// Sweeps every `SESSION_TTL_SECS` (at most every minute, at least every
+    /// second), so an abandoned session outlives its expiry by at most that.
+    pub fn spawn_sweep(self) {
+        let period = self.session_ttl.clamp(Duration::from_secs(1), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                // A failed sweep (the database restarting, say) is logged
+                // and tried again at the next tick, never the end of sweeping.
+                match self.delete_expired().await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::debug!(deleted, "expired sessions swept"),
+                    Err(error) => tracing::warn!(%error, "cannot sweep expired sessions"),
+                }
+            }
+        });
+    }
+
+    /// The row's columns for `record`: who is signed in, until when, the data.
+    fn columns(&self, record: &Record) -> Result<(Option<String>, i64, String)> {
+        let signed_in = record
+            .data
+            .get(SIGNED_IN)
+            .and_then(|value| serde_json::from_value::<SignedIn>(value.clone()).ok());
+        let expires_at = match &signed_in {
+            // Signed in: the sliding expiry the session itself keeps.
+            Some(signed_in) => signed_in.expires_at,
+            // Nobody signed in yet (step 05 keeps a sign-in's state here):
+            // no longer than a session's lifetime.
+            None => record
+                .expiry_date
+                .unix_timestamp()
+                .min(now().saturating_add(seconds(self.session_ttl))),
+        };
+        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        Ok((signed_in.map(|s| s.username), expires_at, data))
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        let (username, expires_at, data) = self.columns(record)?;
+        loop {
+            // TODO(step 04): insert a row for the new session: `key(&record.id)`,
+            // the user's id looked up by `username` in SQL, `data`,
+            // `expires_at`, and now as `created_at`. Every value is a bound
+            // parameter. See book/src/04-db-sessions.md, "A session store".
+            let _ = (&username, expires_at, &data);
+            todo!("insert the session row")
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        let (username, expires_at, data) = self.columns(record)?;
+        // TODO(step 04): update the session's row (found by `key(&record.id)`)
+        // with the new user, data and expiry. Update only: a row another
+        // server deleted must stay deleted.
+        // See book/src/04-db-sessions.md, "A session store".
+        let _ = (&username, expires_at, &data);
+        todo!("update the session row")
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        // TODO(step 04): read the session's row (`key(id)`). No row: `None`.
+        // A row whose `expires_at` has passed: delete it and answer `None`.
+        // Otherwise rebuild the `Record` from `data` (JSON) and `expires_at`.
+        // See book/src/04-db-sessions.md, "Expiry and the sweep".
+        let _ = id;
+        todo!("load the session row")
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        // TODO(step 04): delete the session's row (`key(id)`): sign-out
+        // depends on it. See book/src/04-db-sessions.md, "A session store".
+        let _ = id;
+        todo!("delete the session row")
+    }
+}
+
+/// The row's key: the SHA-256 of the cookie's id. The id is 128 random bits,
+/// so a fast hash is enough (there is nothing to guess), and whoever reads
+/// the table, or a backup of it, learns no id they could present.
+pub fn key(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn backend(error: sqlx::Error) -> Error {
+    Error::Backend(error.to_string())
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    async fn store() -> (SqlStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(&crate::db::url(None, dir.path())).await.unwrap();
+        (SqlStore::new(pool, Duration::from_secs(1800)), dir)
+    }
+
+    fn record(expires_in: i64) -> Record {
+        let signed_in = SignedIn {
+            username: "nobody".into(),
+            expires_at: now() + expires_in,
+            remember_secs: None,
+        };
+        let data =
+            HashMap::from([(SIGNED_IN.to_owned(), serde_json::to_value(signed_in).unwrap())]);
+        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() }
+    }
+
+    #[tokio::test]
+    async fn a_session_is_created_loaded_and_deleted() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        let loaded = store.load(&record.id).await.unwrap().expect("just created");
+        assert_eq!(loaded.data, record.data);
+        store.delete(&record.id).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn saving_a_deleted_session_does_not_bring_it_back() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        // Another server signs the session out while this one still holds it.
+        store.delete(&record.id).await.unwrap();
+        store.save(&record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_is_refused_and_its_row_removed_at_once() {
+        let (store, _dir) = store().await;
+        let mut record = record(-1);
+        store.create(&mut record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+        let rows: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(rows.0, 0);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_expired_rows_only() {
+        let (store, _dir) = store().await;
+        let (mut old, mut live) = (record(-1), record(60));
+        store.create(&mut old).await.unwrap();
+        store.create(&mut live).await.unwrap();
+        assert_eq!(store.delete_expired().await.unwrap(), 1);
+        assert!(store.load(&live.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_table_holds_a_hash_of_the_id_never_the_id() {
+        let (store, _dir) = store().await;
+        let mut record = record(60);
+        store.create(&mut record).await.unwrap();
+        let (id,): (String,) =
+            sqlx::query_as("SELECT id FROM sessions").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(id, key(&record.id));
+        assert!(!id.contains(&record.id.to_string()));
+    }
+}

@@ -1,0 +1,65 @@
+//! What the cabinet and `/api/me` show about the signed-in user.
+
+use serde::Serialize;
+use sqlx::AnyPool;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Profile {
+    pub username: String,
+    /// "password" or "google".
+    pub provider: String,
+    /// From the provider; a password account has none.
+    pub email: Option<String>,
+    pub name: Option<String>,
+    #[serde(skip)]
+    pub picture: Option<String>,
+}
+
+impl Profile {
+    pub async fn find(pool: &AnyPool, username: &str) -> Result<Option<Self>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT username, provider, email, name, picture FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+    }
+
+    /// The picture's address, if it is one a page may show: `https`, or
+    /// `http` from a provider on this machine (the mock provider). Anything
+    /// else (`javascript:`, `data:`) stays out of the page.
+    pub fn picture_url(&self) -> Option<&str> {
+        let url = self.picture.as_deref()?;
+        let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        (url.starts_with("https://") || local.iter().any(|prefix| url.starts_with(prefix)))
+            .then_some(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Profile;
+
+    fn with_picture(picture: &str) -> Profile {
+        Profile {
+            username: "alice-3f9a".into(),
+            provider: "google".into(),
+            email: None,
+            name: None,
+            picture: Some(picture.into()),
+        }
+    }
+
+    #[test]
+    fn only_web_pictures_are_shown() {
+        for shown in ["https://lh3.googleusercontent.com/a/x=s96-c", "http://127.0.0.1:5001/p.svg"]
+        {
+            assert_eq!(with_picture(shown).picture_url(), Some(shown));
+        }
+        for hidden in
+            ["javascript:alert(1)", "data:image/svg+xml,<svg/>", "http://evil.example/p.png"]
+        {
+            assert_eq!(with_picture(hidden).picture_url(), None, "{hidden}");
+        }
+    }
+}
