@@ -68,7 +68,11 @@ impl Accounts {
     }
 
     /// The account's username, when `password` is its password.
-    pub async fn verify(&self, username: &str, password: &str) -> Result<Option<String>, StorageError> {
+    pub async fn verify(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<String>, StorageError> {
         // No account has a name or password outside the rules: refuse those
         // after the same hashing work, without hashing megabytes of input.
         if rules::check_username(username).is_err()
