@@ -17,18 +17,25 @@ use tower_sessions::Expiry;
 /// The key of [`SignedIn`] in the session's data.
 pub const SIGNED_IN: &str = "signed_in";
 
+/// However much it is used, a session ends this long after sign-in: then
+/// the password is asked for again (ASVS V3.3.2). A remember-me session
+/// (step 04) lasts `REMEMBER_TTL_SECS` instead.
+pub const LONGEST_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
+
 /// What the session remembers about a signed-in user. The expiry lives on
 /// the server: a cookie can be kept forever, a session must not be.
 #[derive(Debug, Deserialize, Serialize)]
 pub struct SignedIn {
     pub username: String,
-    /// Unix seconds; pushed forward as the session is used (inactivity timeout).
+    /// Unix seconds: the session ends here unless it is used before
+    /// (inactivity timeout); use pushes it forward, up to `ends_at`.
     pub expires_at: i64,
-    /// Set for a remember-me session (step 04): its lifetime in seconds,
-    /// which is also the cookie's `Max-Age`. Absent: the session ends with
-    /// the browser, or after `SESSION_TTL_SECS` unused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remember_secs: Option<u64>,
+    /// Unix seconds: the session ends here however much it is used.
+    pub ends_at: i64,
+    /// Remember-me (step 04): the cookie lasts until `ends_at` (`Max-Age`)
+    /// instead of ending with the browser, and use does not extend it.
+    #[serde(default)]
+    pub remembered: bool,
 }
 
 /// The pages' session (`kit::Session`), kept by tower-sessions.
@@ -41,18 +48,22 @@ pub struct TowerSession {
 impl kit::session::Sessions for TowerSession {
     // ANCHOR: current_user
     async fn current_user(&self) -> Option<String> {
-        let signed_in: SignedIn = self.session.get(SIGNED_IN).await.ok().flatten()?;
-        if signed_in.expires_at <= now() {
+        let mut signed_in: SignedIn = self.session.get(SIGNED_IN).await.ok().flatten()?;
+        let now = now();
+        if signed_in.expires_at <= now || signed_in.ends_at <= now {
             // Expired: forget it on the server, not only in the browser.
             let _ = self.session.flush().await;
             return None;
         }
-        let lifetime = signed_in.remember_secs.map(Duration::from_secs);
-        // Sliding expiry: use buys another lifetime. Renewing at most once a
-        // tenth of it spares the store a write on every request.
-        let lifetime_secs = seconds(lifetime.unwrap_or(self.ttl));
-        if signed_in.expires_at - now() < lifetime_secs - lifetime_secs / 10 {
-            self.remember(&signed_in.username, lifetime).await.ok()?;
+        if !signed_in.remembered {
+            // Sliding expiry: use buys another `ttl`, up to `ends_at`.
+            // Renewing only once a tenth of it has passed spares the store
+            // a write on every request.
+            let renewed = now.saturating_add(seconds(self.ttl)).min(signed_in.ends_at);
+            if renewed - signed_in.expires_at >= (seconds(self.ttl) / 10).max(1) {
+                signed_in.expires_at = renewed;
+                self.session.insert(SIGNED_IN, &signed_in).await.ok()?;
+            }
         }
         Some(signed_in.username)
     }
@@ -104,22 +115,54 @@ impl TowerSession {
     }
     // ANCHOR_END: start
 
-    /// Writes who is signed in, and until when, into the session.
+    /// Writes who is signed in, and until when, into the session: for
+    /// `lifetime` if it is given (remember-me, and the cookie's `Max-Age`),
+    /// else for `ttl` at a time, at most [`LONGEST_SESSION`].
     async fn remember(
         &self,
         username: &str,
         lifetime: Option<Duration>,
     ) -> Result<(), tower_sessions::session::Error> {
-        if let Some(lifetime) = lifetime {
-            // tower-sessions does not store a cookie's lifetime with the
-            // session: say it at every renewal, or the renewed cookie would
-            // lose its Max-Age and end with the browser after all.
-            self.session.set_expiry(Some(Expiry::OnInactivity(time_duration(lifetime))));
-        }
-        let expires_at = now().saturating_add(seconds(lifetime.unwrap_or(self.ttl)));
-        let remember_secs = lifetime.map(|l| l.as_secs());
-        let signed_in = SignedIn { username: username.to_owned(), expires_at, remember_secs };
+        let now = now();
+        let signed_in = match lifetime {
+            Some(lifetime) => {
+                self.session.set_expiry(Some(Expiry::OnInactivity(time_duration(lifetime))));
+                let ends_at = now.saturating_add(seconds(lifetime));
+                SignedIn {
+                    username: username.to_owned(),
+                    expires_at: ends_at,
+                    ends_at,
+                    remembered: true,
+                }
+            }
+            None => {
+                let ends_at = now.saturating_add(seconds(LONGEST_SESSION));
+                let expires_at = now.saturating_add(seconds(self.ttl)).min(ends_at);
+                SignedIn { username: username.to_owned(), expires_at, ends_at, remembered: false }
+            }
+        };
         self.session.insert(SIGNED_IN, signed_in).await
+    }
+}
+
+/// Run after the handler: a remembered session's cookie keeps its
+/// `Max-Age` whenever the session is written. tower-sessions does not store
+/// a cookie's lifetime with the session, so without this any write (a
+/// sign-in with a provider starting, say) would send the cookie again
+/// without `Max-Age`, and "remember me" would end with the browser.
+pub async fn keep_cookie_lifetime(session: &tower_sessions::Session) {
+    // Set this request (at sign-in), or nothing to send: leave it alone.
+    let default_expiry = matches!(session.expiry(), None | Some(Expiry::OnSessionEnd));
+    if !session.is_modified() || !default_expiry {
+        return;
+    }
+    let Ok(Some(signed_in)) = session.get::<SignedIn>(SIGNED_IN).await else {
+        return;
+    };
+    if let (true, Ok(ends_at)) =
+        (signed_in.remembered, OffsetDateTime::from_unix_timestamp(signed_in.ends_at))
+    {
+        session.set_expiry(Some(Expiry::AtDateTime(ends_at)));
     }
 }
 
@@ -150,8 +193,13 @@ pub fn with_sessions<S: Clone + Send + Sync + 'static>(
 
 /// Wraps tower-sessions' session of this request into the pages' session.
 async fn attach(State(ttl): State<Duration>, mut request: Request, next: Next) -> Response {
-    if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
-        request.extensions_mut().insert(kit::Session::new(TowerSession::new(session, ttl)));
+    let session = request.extensions().get::<tower_sessions::Session>().cloned();
+    if let Some(session) = &session {
+        request.extensions_mut().insert(kit::Session::new(TowerSession::new(session.clone(), ttl)));
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if let Some(session) = &session {
+        keep_cookie_lifetime(session).await;
+    }
+    response
 }

@@ -10,7 +10,7 @@ use axum::{
     middleware::{self, Next},
     response::Response,
 };
-use step01_solution::auth::TowerSession;
+use step01_solution::auth::{TowerSession, keep_cookie_lifetime};
 
 use crate::store::SqlStore;
 
@@ -71,12 +71,17 @@ pub fn with_sql_sessions<S: Clone + Send + Sync + 'static>(
 // ANCHOR_END: layer
 
 async fn attach(State(lifetimes): State<Lifetimes>, mut request: Request, next: Next) -> Response {
-    if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
+    let session = request.extensions().get::<tower_sessions::Session>().cloned();
+    if let Some(session) = &session {
         let session = SqlSession {
-            session: TowerSession::new(session, lifetimes.session),
+            session: TowerSession::new(session.clone(), lifetimes.session),
             remember_ttl: lifetimes.remember,
         };
         request.extensions_mut().insert(kit::Session::new(session));
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if let Some(session) = &session {
+        keep_cookie_lifetime(session).await;
+    }
+    response
 }

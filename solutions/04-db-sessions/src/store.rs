@@ -244,7 +244,8 @@ mod tests {
         let signed_in = SignedIn {
             username: "nobody".into(),
             expires_at: now() + expires_in,
-            remember_secs: None,
+            ends_at: now() + expires_in,
+            remembered: false,
         };
         let data =
             HashMap::from([(SIGNED_IN.to_owned(), serde_json::to_value(signed_in).unwrap())]);
