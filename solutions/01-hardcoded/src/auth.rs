@@ -145,6 +145,7 @@ impl TowerSession {
     }
 }
 
+// ANCHOR: keep_cookie_lifetime
 /// Run after the handler: a remembered session's cookie keeps its
 /// `Max-Age` whenever the session is written. tower-sessions does not store
 /// a cookie's lifetime with the session, so without this any write (a
@@ -165,6 +166,7 @@ pub async fn keep_cookie_lifetime(session: &tower_sessions::Session) {
         session.set_expiry(Some(Expiry::AtDateTime(ends_at)));
     }
 }
+// ANCHOR_END: keep_cookie_lifetime
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
