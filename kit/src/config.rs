@@ -5,7 +5,8 @@ use std::{env, fmt, path::PathBuf, time::Duration};
 /// Where the kit lives: `fixtures/` is found relative to it.
 pub const KIT_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-#[derive(Clone, Debug)]
+// Not `Debug`: it holds secrets, and a `{config:?}` in a log would print them.
+#[derive(Clone)]
 pub struct Config {
     pub host: String,
     pub port: u16,
