@@ -10,7 +10,7 @@
 pub const NONE: &str = "none";
 
 /// The steps `mutant` can imitate.
-pub const STEPS: &[&str] = &["01", "02", "03"];
+pub const STEPS: &[&str] = &["01", "02", "03", "04", "05"];
 
 /// One deliberate mistake in one step's server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -417,6 +417,293 @@ pub const FLAWS: &[Flaw] = &[
         "session files are rewritten in place, one at a time, in two halves 80 ms apart (no temporary file, no rename)",
     ),
     flaw("03", "ignore-sigterm", &["s03.sigterm"], "SIGTERM is caught and ignored"),
+    // Step 04: the tables and what they hold.
+    flaw(
+        "04",
+        "wrong-tables",
+        &["s04.tables"],
+        "the tables are called `accounts` and `logins`, not `users` and `sessions`",
+    ),
+    flaw(
+        "04",
+        "sha256-hash",
+        &["s04.hashed"],
+        "`password_hash` is the hex SHA-256 of the password: unsalted and fast",
+    ),
+    flaw(
+        "04",
+        "null-user-id",
+        &["s04.session-row"],
+        "session rows keep the username in a column of their own and leave `user_id` NULL",
+    ),
+    // Step 04: SQL injection.
+    flaw(
+        "04",
+        "string-sql",
+        &["s04.injection-login"],
+        "sign-in pastes the username into its SQL with format!, and a 500 shows the database's error",
+    ),
+    flaw(
+        "04",
+        "cookie-sql",
+        &["s04.injection-cookie"],
+        "the session lookup pastes the cookie's value into its SQL, unchecked",
+    ),
+    flaw(
+        "04",
+        "stripped-backslashes",
+        &["s04.quoted-password"],
+        "backslashes are stripped from passwords before hashing and checking: `a\\b` and `ab` are one password",
+    ),
+    // Step 04: remember-me.
+    flaw(
+        "04",
+        "no-remember-box",
+        &["s04.remember-box"],
+        "the sign-in form has no `remember` checkbox (though a sent one still works)",
+    ),
+    flaw(
+        "04",
+        "remember-ignored",
+        &["s04.remember-me"],
+        "the `remember` box is shown but ignored: no Max-Age, and the row lives SESSION_TTL_SECS",
+    ),
+    flaw(
+        "04",
+        "always-max-age",
+        &["s04.plain-cookie"],
+        "every session cookie has a Max-Age, remembered or not",
+    ),
+    // Step 04: signing out.
+    flaw(
+        "04",
+        "logout-keeps-row",
+        &["s04.logout-deletes-row"],
+        "POST /logout expires the cookie but leaves the session's row",
+    ),
+    flaw(
+        "04",
+        "logout-deletes-all",
+        &["s04.logout-deletes-row"],
+        "POST /logout deletes every session of the account, other browsers' too",
+    ),
+    // Step 04: several servers, restarts, expiry.
+    flaw(
+        "04",
+        "memory-sessions",
+        &["s04.session-row", "s04.two-instances", "s04.restart-keeps-sessions"],
+        "sessions live in the process's memory only: no rows, nothing shared, nothing kept",
+    ),
+    flaw(
+        "04",
+        "session-cache",
+        &["s04.two-instances-sign-out"],
+        "sessions are also cached in memory and the cache is believed first: a sign-out on another server goes unseen",
+    ),
+    flaw(
+        "04",
+        "forget-on-restart",
+        &["s04.restart-keeps-sessions"],
+        "every start deletes all session rows",
+    ),
+    flaw(
+        "04",
+        "no-expiry",
+        &["s04.expiry", "s04.sweep"],
+        "expires_at is written but never compared with the clock, and nothing sweeps",
+    ),
+    flaw(
+        "04",
+        "no-sweep",
+        &["s04.sweep"],
+        "expired sessions are refused when presented, but rows nobody presents stay for ever",
+    ),
+    flaw(
+        "04",
+        "max-plus-one",
+        &["s04.parallel-registrations"],
+        "a new account's id is the highest id plus one, counted before hashing: registrations at once collide and get 500",
+    ),
+    flaw(
+        "04",
+        "parallel-fail",
+        &["s04.parallel-sign-ins"],
+        "sign-ins take a try_lock held 100 ms after the write: one that finds it taken answers 500",
+    ),
+    // Step 05: the authorization request.
+    flaw(
+        "05",
+        "no-google-button",
+        &["s05.login-button"],
+        "the home page has no link to /login/google",
+    ),
+    flaw(
+        "05",
+        "fixed-state",
+        &["s05.authorization-request"],
+        "every sign-in sends the same state, `authlings`",
+    ),
+    flaw(
+        "05",
+        "no-pkce",
+        &["s05.authorization-request"],
+        "no code_challenge and no code_verifier: the provider refuses the request",
+    ),
+    // Step 05: the callback and the token request.
+    flaw(
+        "05",
+        "code-in-landing-url",
+        &["s05.sign-in"],
+        "after sign-in the browser lands on /cabinet?code=..., the code in its address bar and history",
+    ),
+    flaw(
+        "05",
+        "session-not-renewed",
+        &["s05.sign-in"],
+        "a browser already signed in keeps its session id, now signed in as the provider's user",
+    ),
+    flaw(
+        "05",
+        "no-client-auth",
+        &["s05.token-request"],
+        "the token request carries the client_id but no client secret",
+    ),
+    flaw(
+        "05",
+        "no-state-check",
+        // A browser with its own sign-in under way is not asked for its state either.
+        &["s05.state-missing", "s05.state-wrong", "s05.state-other-browser"],
+        "the callback finds the browser's pending sign-in but never compares its state",
+    ),
+    flaw(
+        "05",
+        "state-not-bound",
+        &["s05.state-other-browser"],
+        "pending sign-ins are one list for every browser, found by state: any browser finishes any sign-in",
+    ),
+    flaw(
+        "05",
+        "error-param-ignored",
+        &["s05.access-denied"],
+        "the callback ignores `error` and redeems the code it lacks (a 502 instead of a 400)",
+    ),
+    flaw(
+        "05",
+        "replay-accepted",
+        &["s05.callback-replayed"],
+        "pending sign-ins are never used up, and redeemed codes are remembered: the same callback signs in again",
+    ),
+    // Step 05: who the provider's user is.
+    flaw(
+        "05",
+        "subject-hashed",
+        &["s05.auto-register"],
+        "the users row keeps the SHA-256 of the sub, not the sub",
+    ),
+    flaw(
+        "05",
+        "always-new-account",
+        &["s05.same-user-again"],
+        "accounts are never looked up: every sign-in makes another one",
+    ),
+    flaw(
+        "05",
+        "email-key",
+        &["s05.same-email-other-sub", "s05.email-change-keeps-account"],
+        "accounts are found by email address instead of (provider, sub)",
+    ),
+    flaw(
+        "05",
+        "username-key",
+        &["s05.local-account-not-taken-over"],
+        "accounts are found by the username made from the email address, a password account's too",
+    ),
+    flaw(
+        "05",
+        "password-provider-missing",
+        &["s05.password-still-works"],
+        "/api/me has \"provider\": null for password accounts",
+    ),
+    // Step 05: the ID token.
+    flaw(
+        "05",
+        "no-signature-check",
+        &[
+            "s05.id-token-bad-signature",
+            "s05.id-token-alg-none",
+            "s05.id-token-hs256-public-key",
+            "s05.id-token-unknown-kid",
+        ],
+        "the ID token's claims are read without checking its signature",
+    ),
+    flaw(
+        "05",
+        "alg-none-accepted",
+        &["s05.id-token-alg-none"],
+        "an ID token with alg: none is accepted unsigned",
+    ),
+    flaw(
+        "05",
+        "hs256-accepted",
+        &["s05.id-token-hs256-public-key"],
+        "the token's alg is believed: HS256 is verified with the provider's public key (PEM) as the HMAC secret",
+    ),
+    flaw(
+        "05",
+        "kid-ignored",
+        &["s05.id-token-unknown-kid"],
+        "the token's kid is ignored: it is verified with the first key of the JWKS",
+    ),
+    flaw(
+        "05",
+        "no-iss-check",
+        &["s05.id-token-wrong-issuer"],
+        "iss is never compared with the issuer",
+    ),
+    flaw(
+        "05",
+        "no-aud-check",
+        &["s05.id-token-wrong-audience"],
+        "aud is never compared with the client id",
+    ),
+    flaw(
+        "05",
+        "no-azp-check",
+        &["s05.id-token-untrusted-azp"],
+        "aud must name the client, but azp and further audiences are not looked at",
+    ),
+    flaw("05", "no-exp-check", &["s05.id-token-expired"], "exp is never compared with the clock"),
+    flaw(
+        "05",
+        "no-nonce-check",
+        &["s05.id-token-wrong-nonce", "s05.id-token-missing-nonce"],
+        "the nonce is sent but never compared with the token's",
+    ),
+    flaw(
+        "05",
+        "nonce-optional",
+        &["s05.id-token-missing-nonce"],
+        "a nonce in the token is compared, but a token without one is accepted",
+    ),
+    flaw(
+        "05",
+        "jwks-fetched-once",
+        &["s05.key-rotation"],
+        "the JWKS is fetched once: after the provider rotates its key, every sign-in is refused",
+    ),
+    // Step 05: a provider that fails.
+    flaw(
+        "05",
+        "no-timeout",
+        &["s05.provider-errors"],
+        "the token request has no timeout: a silent provider keeps the person waiting",
+    ),
+    flaw(
+        "05",
+        "500-on-provider-error",
+        &["s05.provider-errors"],
+        "a provider that fails gives a 500 instead of a 502",
+    ),
 ];
 
 /// The flaws of one step, in table order.
@@ -464,6 +751,7 @@ mod tests {
             find("03", "id-unchecked").map(|f| f.breaks),
             Some(&["s03.id-traversal-refused"][..])
         );
+        assert_eq!(find("04", "cookie-sql").map(|f| f.breaks), Some(&["s04.injection-cookie"][..]));
         assert_eq!(STEPS.iter().map(|step| flaws(step).count()).sum::<usize>(), FLAWS.len());
         assert_eq!(flaws("99").count(), 0);
     }

@@ -3,9 +3,13 @@
 //! The flaws that keep the server from starting live here; the ones in a
 //! step's behaviour live in that step's module.
 
+mod passwords;
 mod s01;
 mod s02;
 mod s03;
+mod s04;
+mod s05;
+mod users_file;
 
 use std::{
     env,
@@ -25,7 +29,7 @@ const GRACE: Duration = Duration::from_secs(4);
 #[derive(Parser)]
 #[command(name = "mutant")]
 struct Cli {
-    /// The step to imitate (`01`, `02`, `03`).
+    /// The step to imitate (`01` to `05`).
     #[arg(required_unless_present = "list")]
     step: Option<String>,
     /// The flaw to have; `none` is a fully correct server.
@@ -47,6 +51,10 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `SESSION_SECRET` (step 03 on), unchecked here.
     pub session_secret: Option<String>,
+    /// `REMEMBER_TTL_SECS` (step 04 on).
+    pub remember_ttl: Duration,
+    /// `DATABASE_URL` (step 04 on); `None` means SQLite in `DATA_DIR`.
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -63,6 +71,8 @@ impl Config {
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             session_ttl: Duration::from_secs(number("SESSION_TTL_SECS", 1800)?),
             session_secret: var("SESSION_SECRET"),
+            remember_ttl: Duration::from_secs(number("REMEMBER_TTL_SECS", 2_592_000)?),
+            database_url: var("DATABASE_URL"),
         })
     }
 
@@ -191,7 +201,9 @@ async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), Strin
     let app = match step {
         "01" => s01::app(config, flaw),
         "02" => s02::app(config, flaw),
-        _ => s03::app(config, flaw)?,
+        "03" => s03::app(config, flaw)?,
+        "04" => s04::app(config, flaw).await?,
+        _ => s05::app(config, flaw).await?,
     };
     let listener = TcpListener::bind(&address)
         .await

@@ -1,23 +1,20 @@
 //! Step 02 (`02-registration`), written from `CONTRACT.md` alone: people
-//! register into `$DATA_DIR/users.json` (argon2id hashes), sign out, get a
-//! new session id at every sign-in, POSTs from other sites are refused, and
-//! failed sign-ins are throttled per username. Every deliberate flaw is one
-//! `if app.has("...")` away from the correct code.
+//! register into `$DATA_DIR/users.json` (argon2id hashes; see
+//! `users_file.rs`), sign out, get a new session id at every sign-in, POSTs
+//! from other sites are refused, and failed sign-ins are throttled per
+//! username. Steps 03 and 04 keep these routes on stores of their own.
+//! Every deliberate flaw is one `if app.has("...")` away from the correct
+//! code.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     future::Future,
-    io::{self, Write},
-    path::{Path, PathBuf},
+    io,
     pin::Pin,
-    sync::{Arc, Mutex, MutexGuard, OnceLock},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
-    password_hash::phc::PasswordHash,
-};
 use axum::{
     Form, Json, Router,
     extract::{Query, Request, State, rejection::FormRejection},
@@ -29,16 +26,16 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::{
     Config,
     s01::{
         COOKIE_NAME, FAILED, Session, content_type, escape, local_next, new_id, not_found, page,
-        resolve_static, same_bytes, session_cookie,
+        resolve_static, session_cookie,
     },
+    users_file::FileAccounts,
 };
 
 const COMMON_PASSWORDS: &str =
@@ -47,20 +44,8 @@ const COMMON_PASSWORDS: &str =
 const LIMIT: usize = 5;
 const WINDOW: Duration = Duration::from_secs(60);
 
-/// One account in `users.json`.
-#[derive(Clone, Deserialize, Serialize)]
-struct Record {
-    username: String,
-    password_hash: String,
-    created_at: u64,
-    /// Only the `password-in-file` flaw writes this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    password: Option<String>,
-}
-
-type Users = BTreeMap<String, Record>;
-
-enum RegisterError {
+/// Why an account could not be created.
+pub(crate) enum RegisterError {
     Taken,
     Storage(io::Error),
 }
@@ -72,10 +57,11 @@ struct App {
     origin: String,
     /// `fixtures/common-passwords.txt`, lower case.
     common: HashSet<String>,
-    users_file: PathBuf,
-    /// Held across every read-modify-write of `users.json`.
-    file_lock: tokio::sync::Mutex<()>,
+    accounts: Box<dyn Accounts>,
     sessions: Box<dyn SessionStore>,
+    /// From step 04: the lifetime of a remember-me sign-in, offered by a
+    /// checkbox in the sign-in form.
+    remember: Option<Duration>,
     /// Recent failed sign-ins, by lower-cased username.
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
     /// The `throttle-everyone` flaw's one lock-out for the whole server.
@@ -87,17 +73,37 @@ type Shared = Arc<App>;
 /// A future that a [`SessionStore`] method returns.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Where sessions live: in memory here, in files in step 03. A store knows
-/// the session cookie's value; the app adds the cookie's attributes.
+/// Where accounts live: `users.json` in steps 02 and 03, SQL in step 04.
+pub(crate) trait Accounts: Send + Sync + 'static {
+    /// The account's username, as stored, when `password` is its password;
+    /// `None` for a wrong password and an unknown name alike.
+    fn check_password<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, io::Result<Option<String>>>;
+    /// Creates the account of a name and password that keep the rules;
+    /// returns its username.
+    fn register<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<String, RegisterError>>;
+}
+
+/// Where sessions live: in memory here, in files in step 03, in SQL in
+/// step 04. A store knows the session cookie's value; the app adds the
+/// cookie's attributes.
 pub(crate) trait SessionStore: Send + Sync + 'static {
     /// Who the request's session cookie belongs to, if anyone.
     fn current_user<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>>;
-    /// A new session for `username`; the one the browser sent (if any) is
-    /// ended. Returns the new cookie value.
+    /// A new session for `username` that lives `lifetime` without use; the
+    /// one the browser sent (if any) is ended. Returns the new cookie value.
     fn sign_in<'a>(
         &'a self,
         username: &'a str,
         headers: &'a HeaderMap,
+        lifetime: Duration,
     ) -> BoxFuture<'a, io::Result<String>>;
     /// Ends the request's session.
     fn sign_out<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, ()>;
@@ -137,6 +143,8 @@ impl SessionStore for MemorySessions {
         &'a self,
         username: &'a str,
         headers: &'a HeaderMap,
+        // Always SESSION_TTL_SECS: step 02 has no remember-me.
+        _lifetime: Duration,
     ) -> BoxFuture<'a, io::Result<String>> {
         Box::pin(async move {
             let id = new_id();
@@ -163,18 +171,28 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// Step 02's server, sessions in memory.
+/// Step 02's server: accounts in `users.json`, sessions in memory.
 pub fn app(config: Config, flaw: &'static str) -> Router {
     let sessions = MemorySessions { flaw, ttl: config.session_ttl, sessions: Mutex::default() };
-    router(config, flaw, Box::new(sessions))
+    let stores = Stores {
+        accounts: Box::new(FileAccounts::new(&config.data_dir, flaw)),
+        sessions: Box::new(sessions),
+        remember: None,
+    };
+    router(config, flaw, stores)
 }
 
-/// Step 02's routes on the sessions of `sessions`.
-pub(crate) fn router(
-    config: Config,
-    flaw: &'static str,
-    sessions: Box<dyn SessionStore>,
-) -> Router {
+/// What a step puts under step 02's routes.
+pub(crate) struct Stores {
+    pub(crate) accounts: Box<dyn Accounts>,
+    pub(crate) sessions: Box<dyn SessionStore>,
+    /// From step 04: the lifetime of a remember-me sign-in.
+    pub(crate) remember: Option<Duration>,
+}
+
+/// Step 02's routes on the accounts and sessions of `stores`.
+pub(crate) fn router(config: Config, flaw: &'static str, stores: Stores) -> Router {
+    let Stores { accounts, sessions, remember } = stores;
     let app = Arc::new(App {
         origin: origin_of(&config.public_url),
         common: COMMON_PASSWORDS
@@ -182,11 +200,11 @@ pub(crate) fn router(
             .map(|line| line.trim().to_lowercase())
             .filter(|line| !line.is_empty())
             .collect(),
-        users_file: config.data_dir.join("users.json"),
         config,
         flaw,
-        file_lock: tokio::sync::Mutex::default(),
+        accounts,
         sessions,
+        remember,
         failures: Mutex::default(),
         everyone_locked_until: Mutex::default(),
     });
@@ -209,8 +227,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl App {
+    /// Whether the server has `flaw`: one of step 02's, or of a later step
+    /// whose flaw is in these routes (`string-sql`, `always-max-age`).
     fn has(&self, flaw: &str) -> bool {
-        debug_assert!(mutants::find("02", flaw).is_some(), "no flaw {flaw} in the table");
+        debug_assert!(
+            mutants::FLAWS.iter().any(|known| known.name == flaw),
+            "no flaw {flaw} in the table"
+        );
         self.flaw == flaw
     }
 
@@ -221,11 +244,25 @@ impl App {
     }
 
     /// A new session for `username`, whatever id the browser sent, which
-    /// is ended. Returns the `Set-Cookie` value.
-    async fn sign_in(&self, username: &str, headers: &HeaderMap) -> io::Result<HeaderValue> {
+    /// is ended; remembered for `REMEMBER_TTL_SECS` when asked for and the
+    /// step offers it. Returns the `Set-Cookie` value.
+    async fn sign_in(
+        &self,
+        username: &str,
+        headers: &HeaderMap,
+        remember: bool,
+    ) -> io::Result<HeaderValue> {
         self.succeeded(username);
-        let value = self.sessions.sign_in(username, headers).await?;
-        Ok(self.cookie(&format!("{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/")))
+        let remembered = self.remember.filter(|_| remember && !self.has("remember-ignored"));
+        let lifetime = remembered.unwrap_or(self.config.session_ttl);
+        let value = self.sessions.sign_in(username, headers, lifetime).await?;
+        // Only a remembered session outlives the browser.
+        let max_age = if remembered.is_some() || self.has("always-max-age") {
+            format!("; Max-Age={}", lifetime.as_secs())
+        } else {
+            String::new()
+        };
+        Ok(self.cookie(&format!("{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/{max_age}")))
     }
 
     async fn sign_out(&self, headers: &HeaderMap) -> HeaderValue {
@@ -303,215 +340,18 @@ impl App {
         Ok(())
     }
 
-    async fn read_users(&self) -> io::Result<Users> {
-        parse_users(tokio::fs::read(&self.users_file).await)
-    }
-
-    /// The record of `username` (compared without case), read under the lock.
-    async fn find(&self, username: &str) -> io::Result<Option<Record>> {
-        let _guard = self.file_lock.lock().await;
-        let mut users = self.read_users().await?;
-        Ok(users.remove(&username.to_lowercase()))
-    }
-
-    /// The account's username when `password` is its password.
-    async fn verify(&self, username: &str, password: &str) -> Option<String> {
-        let record = match self.find(username).await {
-            Ok(record) => record,
-            Err(error) => {
-                eprintln!("mutant: cannot read users.json: {error}");
-                None
-            }
-        };
-        // An unknown name costs the same hashing as a wrong password.
-        let stored = record.as_ref().map(|r| r.password_hash.clone());
-        let (flaw, password) = (self.flaw, password.to_owned());
-        let matches = tokio::task::spawn_blocking(move || {
-            let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-            verify_hash(flaw, &password, &stored)
-        })
-        .await
-        .unwrap_or(false);
-        record.filter(|_| matches).map(|record| record.username)
-    }
-
-    /// Whether `username` has an account.
-    fn is_taken(&self, users: &Users, username: &str) -> bool {
-        if self.has("taken-case") {
-            users.values().any(|record| record.username == username)
+    /// A 500 page; what went wrong goes to the log only.
+    fn storage_error(&self, what: &str, error: &io::Error) -> Response {
+        eprintln!("mutant: cannot {what}: {error}");
+        // `string-sql` shows the database's own words, as `e.to_string()` would.
+        let cause = if self.has("string-sql") {
+            format!("\n<pre>{}</pre>", escape(&error.to_string()))
         } else {
-            users.contains_key(&username.to_lowercase())
-        }
-    }
-
-    /// Creates the account; returns its username.
-    async fn register(&self, username: &str, password: &str) -> Result<String, RegisterError> {
-        // A quick look first, so that a taken name costs no hashing. No
-        // lock: the test that counts is made again under it.
-        if self.read_users().await.is_ok_and(|users| self.is_taken(&users, username)) {
-            return Err(RegisterError::Taken);
-        }
-        // Hashing is slow: it runs before the lock is taken (but see
-        // `non-atomic-write`, which only waits for it under the lock).
-        let (flaw, secret) = (self.flaw, password.to_owned());
-        let hashing = tokio::task::spawn_blocking(move || make_hash(flaw, &secret));
-        let early =
-            if self.has("non-atomic-write") { Err(hashing) } else { Ok(finished(hashing).await?) };
-        let _guard =
-            if self.has("lost-registrations") { None } else { Some(self.file_lock.lock().await) };
-        let users = if self.has("non-atomic-write") {
-            // Read (and below, emptied) the moment the lock is held, with
-            // no hop to another thread, so that the file is broken for as
-            // long as registrations are waiting for the lock.
-            parse_users(std::fs::read(&self.users_file))
-        } else {
-            self.read_users().await
+            String::new()
         };
-        let mut users = users.map_err(RegisterError::Storage)?;
-        if self.has("lost-registrations") {
-            // Whatever another registration writes meanwhile is overwritten.
-            let pause = 5 + u64::from(rand::random::<u8>() % 16);
-            tokio::time::sleep(Duration::from_millis(pause)).await;
-        }
-        if self.is_taken(&users, username) {
-            return Err(RegisterError::Taken);
-        }
-        let password_hash = match early {
-            Ok(hash) => hash,
-            Err(hashing) => {
-                // `non-atomic-write` empties users.json before it even has
-                // the hash; the file stays broken until its last byte.
-                std::fs::write(&self.users_file, b"").map_err(RegisterError::Storage)?;
-                finished(hashing).await?
-            }
-        };
-        let record = Record {
-            username: username.to_lowercase(),
-            password_hash,
-            created_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-            password: self.has("password-in-file").then(|| password.to_owned()),
-        };
-        // With `taken-case`, `ALICE` gets here and leaves alice's record as
-        // it is, but is signed in as alice below.
-        users.entry(username.to_lowercase()).or_insert(record.clone());
-        let written = if self.has("non-atomic-write") {
-            write_torn(&self.users_file, &users).await
-        } else {
-            write_atomically(&self.users_file, &users).await
-        };
-        written.map_err(RegisterError::Storage)?;
-        Ok(record.username)
+        let body = format!("<h1>Something went wrong</h1>{cause}");
+        (StatusCode::INTERNAL_SERVER_ERROR, page("Error", &body)).into_response()
     }
-}
-
-/// The hash a `spawn_blocking` task made.
-async fn finished(
-    hashing: tokio::task::JoinHandle<io::Result<String>>,
-) -> Result<String, RegisterError> {
-    hashing.await.map_err(io::Error::other).and_then(|hash| hash).map_err(RegisterError::Storage)
-}
-
-// ---------------------------------------------------------------- passwords
-
-fn argon2id(memory: u32, passes: u32) -> Argon2<'static> {
-    let params = Params::new(memory, passes, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// The bytes that get hashed: all of them, unless the flaw truncates.
-fn hashed_bytes<'a>(flaw: &str, password: &'a str) -> &'a [u8] {
-    let bytes = password.as_bytes();
-    if flaw == "truncate-72" { &bytes[..bytes.len().min(72)] } else { bytes }
-}
-
-fn sha256_hex(password: &str) -> String {
-    Sha256::digest(password.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What `users.json` keeps as `password_hash`.
-fn make_hash(flaw: &str, password: &str) -> io::Result<String> {
-    let bytes = hashed_bytes(flaw, password);
-    let hash = match flaw {
-        "plaintext" => return Ok(password.to_owned()),
-        "sha256" => return Ok(sha256_hex(password)),
-        "weak-argon2" => argon2id(4096, 1).hash_password(bytes),
-        "same-salt" => argon2id(19_456, 2).hash_password_with_salt(bytes, b"authlings-salt!!"),
-        _ => argon2id(19_456, 2).hash_password(bytes),
-    };
-    hash.map(|hash| hash.to_string()).map_err(io::Error::other)
-}
-
-fn verify_hash(flaw: &str, password: &str, stored: &str) -> bool {
-    match flaw {
-        "plaintext" => same_bytes(stored.as_bytes(), password.as_bytes()),
-        "sha256" => same_bytes(stored.as_bytes(), sha256_hex(password).as_bytes()),
-        // The parameters and salt come from the PHC string.
-        _ => PasswordHash::new(stored).is_ok_and(|hash| {
-            argon2id(19_456, 2).verify_password(hashed_bytes(flaw, password), &hash).is_ok()
-        }),
-    }
-}
-
-/// A hash no password matches (of random bytes that were thrown away).
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let mut secret = [0u8; 32];
-        rand::fill(&mut secret);
-        argon2id(19_456, 2).hash_password(&secret).map(|hash| hash.to_string()).unwrap_or_default()
-    })
-}
-
-// ---------------------------------------------------------------- users.json
-
-/// The accounts in `users.json` as read; none when it does not exist.
-fn parse_users(read: io::Result<Vec<u8>>) -> io::Result<Users> {
-    match read {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(io::Error::other),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Users::new()),
-        Err(error) => Err(error),
-    }
-}
-
-/// Temporary file in the same folder, fsync, rename over `path`, fsync the
-/// folder: a crash leaves the old file or the new one, never half of one.
-async fn write_atomically(path: &Path, users: &Users) -> io::Result<()> {
-    let json = serde_json::to_vec_pretty(users)?;
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        use std::os::unix::fs::OpenOptionsExt;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let temporary = dir.join(format!(".users.json.{}.tmp", new_id()));
-        let written = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&temporary)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &path)?;
-            std::fs::File::open(dir)?.sync_all()
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        written
-    })
-    .await
-    .map_err(io::Error::other)?
-}
-
-/// The `non-atomic-write` flaw: rewrites `users.json` in place, in two
-/// halves 100 ms apart, so a kill in between leaves half a JSON object.
-async fn write_torn(path: &Path, users: &Users) -> io::Result<()> {
-    let json = serde_json::to_vec_pretty(users)?;
-    let (first, second) = json.split_at(json.len() / 2);
-    tokio::fs::write(path, first).await?;
-    // Much longer, and 20 registrations in a row outlast the harness's 5 s.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
-    file.write_all(second)
 }
 
 // ---------------------------------------------------------------- cross-site
@@ -562,6 +402,8 @@ struct Fields {
     password: String,
     #[serde(default)]
     next: String,
+    /// The remember-me checkbox (step 04 on): sent only when ticked.
+    remember: Option<String>,
 }
 
 fn see_other(location: &str, cookie: HeaderValue) -> Response {
@@ -577,16 +419,21 @@ fn sign_out_form(app: &App) -> &'static str {
     }
 }
 
-fn login_form(next: &str, error: Option<&str>) -> String {
+fn login_form(app: &App, next: &str, error: Option<&str>) -> String {
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(e)))
         .unwrap_or_default();
+    let remember = if app.remember.is_some() && !app.has("no-remember-box") {
+        "<label><input type=\"checkbox\" name=\"remember\" value=\"1\"> Keep me signed in</label>\n"
+    } else {
+        ""
+    };
     format!(
         "<h1>Sign in</h1>\n{error}<form method=\"post\" action=\"/login\">\n\
          <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
          <label>Username <input type=\"text\" name=\"username\" autocomplete=\"username\" required></label>\n\
          <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
-         <button type=\"submit\">Sign in</button>\n</form>\n\
+         {remember}<button type=\"submit\">Sign in</button>\n</form>\n\
          <p>No account yet? <a href=\"/register\">Register</a>.</p>",
         escape(next)
     )
@@ -612,7 +459,9 @@ async fn home(
                 sign_out_form(&app)
             ),
         ),
-        None => page("Sign in", &login_form(local_next(&params.next).unwrap_or_default(), None)),
+        None => {
+            page("Sign in", &login_form(&app, local_next(&params.next).unwrap_or_default(), None))
+        }
     }
 }
 
@@ -642,7 +491,11 @@ async fn login(
     {
         return too_many(wait);
     }
-    let Some(username) = app.verify(&form.username, &form.password).await else {
+    let verified = match app.accounts.check_password(&form.username, &form.password).await {
+        Ok(verified) => verified,
+        Err(error) => return app.storage_error("check a password", &error),
+    };
+    let Some(username) = verified else {
         // ...except by the flaw, which lets a right one through.
         if let Some(wait) = wait {
             return too_many(wait);
@@ -650,16 +503,16 @@ async fn login(
         app.failed(&form.username);
         eprintln!("mutant: failed sign-in for {:?}", form.username);
         let next = local_next(&form.next).unwrap_or_default();
-        return (StatusCode::UNAUTHORIZED, page("Sign in", &login_form(next, Some(FAILED))))
+        return (StatusCode::UNAUTHORIZED, page("Sign in", &login_form(&app, next, Some(FAILED))))
             .into_response();
     };
 
-    match app.sign_in(&username, &headers).await {
+    match app.sign_in(&username, &headers, form.remember.is_some()).await {
         Ok(cookie) => {
             eprintln!("mutant: {username} signed in");
             see_other(local_next(&form.next).unwrap_or("/cabinet"), cookie)
         }
-        Err(error) => storage_error("start a session", &error),
+        Err(error) => app.storage_error("start a session", &error),
     }
 }
 
@@ -695,25 +548,19 @@ async fn register(
     if let Err(reason) = app.check_rules(&form.username, &form.password) {
         return (StatusCode::BAD_REQUEST, register_form(Some(reason))).into_response();
     }
-    match app.register(&form.username, &form.password).await {
+    match app.accounts.register(&form.username, &form.password).await {
         Ok(username) => {
             eprintln!("mutant: {username} registered");
-            match app.sign_in(&username, &headers).await {
+            match app.sign_in(&username, &headers, false).await {
                 Ok(cookie) => see_other("/cabinet", cookie),
-                Err(error) => storage_error("start a session", &error),
+                Err(error) => app.storage_error("start a session", &error),
             }
         }
         Err(RegisterError::Taken) => {
             (StatusCode::CONFLICT, register_form(Some("This username is taken."))).into_response()
         }
-        Err(RegisterError::Storage(error)) => storage_error("store an account", &error),
+        Err(RegisterError::Storage(error)) => app.storage_error("store an account", &error),
     }
-}
-
-fn storage_error(what: &str, error: &io::Error) -> Response {
-    eprintln!("mutant: cannot {what}: {error}");
-    (StatusCode::INTERNAL_SERVER_ERROR, page("Error", "<h1>Something went wrong</h1>"))
-        .into_response()
 }
 
 async fn logout_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
@@ -797,42 +644,5 @@ mod tests {
         assert_eq!(origin_of("HTTPS://Example.org:443"), "https://example.org");
         assert_eq!(origin_of("http://example.org:80?x"), "http://example.org");
         assert_eq!(origin_of("null"), "null");
-    }
-
-    #[test]
-    fn hashes_verify_only_their_password() {
-        for flaw in ["none", "plaintext", "sha256", "same-salt", "truncate-72"] {
-            let hash = make_hash(flaw, "correct horse \"battery\"").unwrap();
-            assert!(verify_hash(flaw, "correct horse \"battery\"", &hash), "{flaw}");
-            assert!(!verify_hash(flaw, "correct horse battery", &hash), "{flaw}");
-        }
-        let hash = make_hash("none", "x").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert_ne!(hash, make_hash("none", "x").unwrap());
-        assert_eq!(make_hash("same-salt", "x").unwrap(), make_hash("same-salt", "x").unwrap());
-        assert!(!verify_hash("none", "x", dummy_hash()));
-    }
-
-    #[tokio::test]
-    async fn users_json_is_replaced_whole() {
-        let dir = std::env::temp_dir().join(format!("mutant-s02-{}", new_id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("users.json");
-        let mut users = Users::new();
-        for name in ["amy", "ben"] {
-            let record = Record {
-                username: name.into(),
-                password_hash: "h".into(),
-                created_at: 1,
-                password: None,
-            };
-            users.insert(name.into(), record);
-            write_atomically(&path, &users).await.unwrap();
-        }
-        let back: Users = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert_eq!(back.len(), 2);
-        assert!(!std::fs::read_to_string(&path).unwrap().contains("password\""));
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

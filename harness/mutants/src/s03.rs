@@ -26,6 +26,7 @@ use crate::{
     Config,
     s01::{same_bytes, session_cookie},
     s02::{self, BoxFuture, SessionStore},
+    users_file::FileAccounts,
 };
 
 /// The contract's shortest `SESSION_SECRET`, in bytes.
@@ -94,7 +95,12 @@ pub fn app(config: Config, flaw: &'static str) -> Result<Router, String> {
             sweeper.sweep(SWEEP_EVERY);
         }
     });
-    Ok(s02::router(config, flaw, Box::new(sessions)))
+    let stores = s02::Stores {
+        accounts: Box::new(FileAccounts::new(&config.data_dir, flaw)),
+        sessions: Box::new(sessions),
+        remember: None,
+    };
+    Ok(s02::router(config, flaw, stores))
 }
 
 /// The HMAC key: the bytes of `SESSION_SECRET`.
@@ -359,6 +365,8 @@ impl SessionStore for Arc<FileSessions> {
         &'a self,
         username: &'a str,
         headers: &'a HeaderMap,
+        // Always SESSION_TTL_SECS: step 03 has no remember-me.
+        _lifetime: Duration,
     ) -> BoxFuture<'a, io::Result<String>> {
         Box::pin(async move {
             // The session the browser had is over, whoever it was.
