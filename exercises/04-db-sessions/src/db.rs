@@ -61,10 +61,10 @@ pub async fn open_with(url: &str, later: Option<Later>) -> Result<AnyPool, Error
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
     let connect_url = match backend {
-        Backend::Sqlite if !url.contains('?') => {
+        Backend::Sqlite => {
             create_private(url)?;
             // `mode=rwc`: read, write, and create the file if missing.
-            format!("{url}?mode=rwc")
+            if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") }
         }
         _ => url.to_owned(),
     };
@@ -149,6 +149,7 @@ fn create_private(url: &str) -> Result<(), Error> {
     use std::os::unix::fs::OpenOptionsExt;
 
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path.starts_with(':') {
         return Ok(()); // `sqlite::memory:`: no file.
     }

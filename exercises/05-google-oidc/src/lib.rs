@@ -32,6 +32,10 @@ use step02_solution::Accounts;
 use step04_solution::{remember, store::SqlStore, users::SqlUsers};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// The name Google's accounts and sign-ins are kept under, in `users` and
+/// `oidc_pending` (`provider`), and shown by `/api/me`.
+pub const GOOGLE: &str = "google";
+
 #[derive(Clone)]
 pub struct AppState {
     pub site: kit::Site,
@@ -41,6 +45,16 @@ pub struct AppState {
     pub google: Option<Arc<oidc::Provider>>,
 }
 
+impl AppState {
+    /// The provider called `name`, if the server can sign in with it.
+    pub fn provider(&self, name: &str) -> Option<&oidc::Provider> {
+        match name {
+            GOOGLE => self.google.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 impl FromRef<AppState> for kit::Site {
     fn from_ref(state: &AppState) -> Self {
         state.site.clone()
@@ -48,13 +62,23 @@ impl FromRef<AppState> for kit::Site {
 }
 
 pub async fn app(config: &kit::Config) -> Result<Router, kit::serve::BoxError> {
+    app_with(config, google(config)?).await
+}
+
+/// The app, signing in with `google`: tests give a provider whose time
+/// limits are shorter.
+pub async fn app_with(
+    config: &kit::Config,
+    google: Option<Arc<oidc::Provider>>,
+) -> Result<Router, kit::serve::BoxError> {
     let pool = db::open(config).await?;
     let store = SqlStore::new(pool.clone(), config.session_ttl);
     store.clone().spawn_sweep();
+    pending::spawn_sweep(pool.clone());
     let accounts = Accounts::new(SqlUsers::new(pool.clone()));
     let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
     step02.site.remember_me = true;
-    let state = AppState { site: step02.site.clone(), pool, google: google(config)? };
+    let state = AppState { site: step02.site.clone(), pool, google };
     // This step's routes first; any other request is step 02's.
     let routes = routes(state).fallback_service(step02_solution::routes().with_state(step02));
     let routes = remember::with_sql_sessions(routes, store, config);

@@ -1,25 +1,29 @@
-//! The sign-in under way in this browser, between `/login/google` and
-//! `/auth/callback`: the secrets its callback must match, kept on the
-//! server in the browser's session. Nobody is signed in on that session
-//! yet; in SQL it is a row whose `user_id` is NULL.
+//! The sign-ins under way, between `/login/google` and `/auth/callback`:
+//! the secrets each callback must match, kept on the server in the
+//! `oidc_pending` table. A random key in the browser's session ties a row
+//! to that browser, whether someone is signed in on the session or not (a
+//! password user may go on to sign in with Google); the browser itself
+//! carries only the session's cookie.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use step01_solution::auth::SIGNED_IN;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use sqlx::AnyPool;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-/// Where in the session's data the pending sign-in is kept.
-const KEY: &str = "oidc_pending";
+/// Where in the session this browser's key is kept.
+const KEY: &str = "oidc_pending_key";
 
 /// How long someone may take at the provider's pages. Codes live for
 /// minutes too; an older callback is refused rather than exchanged.
 pub const LIFETIME: Duration = Duration::from_secs(10 * 60);
 
-/// The values sent with the authorization request that only this browser's
-/// session knows. No `Debug`: they are secrets until the sign-in ends.
-#[derive(Deserialize, Serialize)]
+/// How often the sign-ins nobody came back from are deleted.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The values the authorization request was made with, which only the
+/// server keeps. No `Debug`: they are secrets until the sign-in ends.
 pub struct Pending {
     /// Comes back on the callback: proves the callback belongs to a
     /// sign-in this browser started (no login CSRF).
@@ -30,47 +34,178 @@ pub struct Pending {
     /// PKCE: sent to the token endpoint with the code, proves that whoever
     /// redeems the code started the sign-in.
     pub verifier: String,
-    /// Unix seconds.
-    pub started_at: i64,
 }
 
 impl Pending {
     pub fn new(state: String, nonce: String, verifier: String) -> Self {
-        Self { state, nonce, verifier, started_at: now() }
+        Self { state, nonce, verifier }
     }
+}
 
+/// A pending sign-in whose state a callback brought back, taken for it.
+#[derive(sqlx::FromRow)]
+pub struct Matched {
+    /// The provider the browser was sent to: the one to redeem the code.
+    pub provider: String,
+    pub nonce: String,
+    pub verifier: String,
+    /// Unix seconds.
+    pub started_at: i64,
+}
+
+impl Matched {
     pub fn is_stale(&self) -> bool {
         now().saturating_sub(self.started_at) > LIFETIME.as_secs() as i64
     }
 }
 
-/// Keeps `pending` in the session, in place of any earlier one: the
-/// latest sign-in started in this browser is the one that can finish.
-pub async fn keep(
-    session: &Session,
-    pending: Pending,
-) -> Result<(), tower_sessions::session::Error> {
-    session.insert(KEY, pending).await
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot use the session: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("cannot use the database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
-/// Takes the pending sign-in out of the session, for good: the first
-/// callback consumes it, whatever it holds, so a callback replayed
-/// afterwards finds nothing to match.
-pub async fn take(session: &Session) -> Result<Option<Pending>, tower_sessions::session::Error> {
-    let Some(value) = session.remove_value(KEY).await? else {
+/// Keeps `pending`, a sign-in with `provider` that this browser starts, in
+/// place of any earlier one: the latest sign-in started in a browser is
+/// the one that can finish.
+pub async fn keep(
+    pool: &AnyPool,
+    session: &Session,
+    provider: &str,
+    pending: &Pending,
+) -> Result<(), Error> {
+    let key = match session.get::<String>(KEY).await? {
+        Some(key) => key,
+        None => {
+            let key = new_key();
+            session.insert(KEY, &key).await?;
+            key
+        }
+    };
+    sqlx::query(
+        "INSERT INTO oidc_pending (session_key, provider, state, nonce, verifier, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (session_key) DO UPDATE SET
+             provider = excluded.provider, state = excluded.state, nonce = excluded.nonce,
+             verifier = excluded.verifier, started_at = excluded.started_at",
+    )
+    .bind(&key)
+    .bind(provider)
+    .bind(&pending.state)
+    .bind(&pending.nonce)
+    .bind(&pending.verifier)
+    .bind(now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Takes this browser's pending sign-in, if `state` is its state: deleted
+/// as it is read, so that nothing can take it twice. A `state` that is
+/// not its state (missing, wrong, another browser's) takes nothing, and
+/// leaves it to the callback that brings the right one.
+pub async fn take(
+    pool: &AnyPool,
+    session: &Session,
+    state: &str,
+) -> Result<Option<Matched>, Error> {
+    let Some(key) = session.get::<String>(KEY).await? else {
         return Ok(None);
     };
-    // Stored now, not with the answer: tower-sessions saves nothing after
-    // an answer of 500 or more, and a 502 must not leave the sign-in behind.
-    // A session nobody is signed in on held nothing else: it goes entirely.
-    if session.get_value(SIGNED_IN).await?.is_none() {
-        session.flush().await?;
-    } else {
-        session.save().await?;
-    }
-    Ok(serde_json::from_value(value).ok())
+    // TODO(step 05): delete the row of `oidc_pending` whose `session_key`
+    // is `key` and whose `state` is `state`, and return its `provider`,
+    // `nonce`, `verifier` and `started_at` as a `Matched`, in one statement
+    // (`DELETE ... RETURNING`), so that two callbacks at once cannot both
+    // take it. No row matches: `None`.
+    // See book/src/05-google-oidc.md, "The callback".
+    let _ = (pool, key, state);
+    todo!("take the pending sign-in that the callback's state names")
+}
+
+/// Deletes the sign-ins started more than [`LIFETIME`] ago: nobody will
+/// come back to them, and a callback would refuse them anyway.
+pub async fn delete_stale(pool: &AnyPool) -> Result<u64, sqlx::Error> {
+    let started_before = now().saturating_sub(LIFETIME.as_secs() as i64);
+    let deleted = sqlx::query("DELETE FROM oidc_pending WHERE started_at < $1")
+        .bind(started_before)
+        .execute(pool)
+        .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Sweeps every [`SWEEP_EVERY`], so a sign-in nobody finished outlives its
+/// [`LIFETIME`] by at most that.
+pub fn spawn_sweep(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            // A failed sweep is logged and tried again at the next tick.
+            match delete_stale(&pool).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "stale pending sign-ins swept"),
+                Err(error) => tracing::warn!(%error, "cannot sweep the pending sign-ins"),
+            }
+        }
+    });
+}
+
+/// 128 random bits: a browser's key, as hard to guess as its session id.
+fn new_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pool() -> (AnyPool, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = step04_solution::db::url(None, dir.path());
+        (step04_solution::db::open_with(&url, Some(crate::db::migrations)).await.unwrap(), dir)
+    }
+
+    async fn started(pool: &AnyPool, session_key: &str, started_at: i64) {
+        sqlx::query(
+            "INSERT INTO oidc_pending (session_key, provider, state, nonce, verifier, started_at)
+             VALUES ($1, 'google', 's', 'n', 'v', $2)",
+        )
+        .bind(session_key)
+        .bind(started_at)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_the_sign_ins_past_their_lifetime_only() {
+        let (pool, _dir) = pool().await;
+        let lifetime = LIFETIME.as_secs() as i64;
+        started(&pool, "abandoned", now() - lifetime - 1).await;
+        started(&pool, "under-way", now() - lifetime + 30).await;
+        assert_eq!(delete_stale(&pool).await.unwrap(), 1);
+        let (left,): (String,) =
+            sqlx::query_as("SELECT session_key FROM oidc_pending").fetch_one(&pool).await.unwrap();
+        assert_eq!(left, "under-way");
+    }
+
+    #[test]
+    fn a_sign_in_past_its_lifetime_is_stale() {
+        let matched = |age: u64| Matched {
+            provider: "google".into(),
+            nonce: "n".into(),
+            verifier: "v".into(),
+            started_at: now() - age as i64,
+        };
+        assert!(!matched(0).is_stale());
+        assert!(!matched(LIFETIME.as_secs() - 30).is_stale());
+        assert!(matched(LIFETIME.as_secs() + 1).is_stale());
+    }
 }

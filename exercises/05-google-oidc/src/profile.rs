@@ -8,7 +8,10 @@ pub struct Profile {
     pub username: String,
     /// "password" or "google".
     pub provider: String,
-    /// From the provider; a password account has none.
+    /// The address the provider checked reaches the user, or none: a
+    /// password account has none, and an address the provider did not
+    /// check is not shown as anyone's. The key stays in `/api/me` (`null`),
+    /// as the contract lists it from step 05 on.
     pub email: Option<String>,
     pub name: Option<String>,
     #[serde(skip)]
@@ -17,8 +20,12 @@ pub struct Profile {
 
 impl Profile {
     pub async fn find(pool: &AnyPool, username: &str) -> Result<Option<Self>, sqlx::Error> {
+        // `CASE`, not a `bool` read into Rust: SQLite has no boolean type,
+        // and this reads the same from both databases.
         sqlx::query_as(
-            "SELECT username, provider, email, name, picture FROM users WHERE username = $1",
+            "SELECT username, provider, CASE WHEN email_verified THEN email END AS email,
+                    name, picture
+             FROM users WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(pool)

@@ -3,18 +3,20 @@
 
 use crate::oidc::Identity;
 
-/// The longest stem, so that stem, `-` and the suffix stay within the
-/// contract's 32 characters.
-const STEM: usize = 24;
+/// The longest stem, so that stem, `-` and the eight-digit suffix stay
+/// within the contract's 32 characters.
+const STEM: usize = 23;
 
 /// A name for a new provider account: a stem from the verified email's
-/// local part (or the name), then `-` and four random hex digits, like
-/// `alice-3f9a`. It follows the contract's rules, so the pages show it
+/// local part (or the name), then `-` and 32 random bits in hex, like
+/// `alice-3f9a0c12`. It follows the contract's rules, so the pages show it
 /// like any other; whether it is free is the database's to say. A name
 /// someone already has, password account or not, is refused by the UNIQUE
 /// constraint and another suffix is drawn: an existing account is never
-/// taken over, and since the suffix is random, nobody can register in
-/// advance the name a given person will get.
+/// taken over. The suffix is random and wide, so nobody can register in
+/// advance the name a given person will get: with 16 bits, 65,536
+/// registrations of `alice-0000` to `alice-ffff` would leave every Alice
+/// without a first sign-in; 32 bits would take four billion.
 pub fn candidate(identity: &Identity) -> String {
     let verified_email = identity.email.as_deref().filter(|_| identity.email_verified);
     let local_part = verified_email.and_then(|email| email.split('@').next());
@@ -24,7 +26,7 @@ pub fn candidate(identity: &Identity) -> String {
         .map(stem)
         .find(|stem| stem.len() >= 3)
         .unwrap_or_else(|| "user".to_owned());
-    format!("{stem}-{:04x}", rand::random::<u16>())
+    format!("{stem}-{:08x}", rand::random::<u32>())
 }
 
 /// `text` within the contract's alphabet (`a-z 0-9 _ . -`): lower-cased,
@@ -87,6 +89,14 @@ mod tests {
             assert_eq!(check_username(&username), Ok(()), "{username}");
             assert_eq!(username, username.to_ascii_lowercase());
         }
+    }
+
+    #[test]
+    fn the_suffix_is_32_random_bits_in_hex() {
+        let username = candidate(&identity(Some("alice@example.com"), true, None));
+        let (_, suffix) = username.rsplit_once('-').unwrap();
+        assert_eq!(suffix.len(), 8, "{username}");
+        assert!(u32::from_str_radix(suffix, 16).is_ok(), "{username}");
     }
 
     #[test]

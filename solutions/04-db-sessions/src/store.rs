@@ -76,7 +76,7 @@ impl SqlStore {
         let expires_at = match &signed_in {
             // Signed in: the sliding expiry the session itself keeps.
             Some(signed_in) => signed_in.expires_at,
-            // Nobody signed in yet (step 05 keeps a sign-in's state here):
+            // Nobody signed in yet (step 05 keeps a pending sign-in's key here):
             // no longer than a session's lifetime.
             None => record
                 .expiry_date

@@ -38,12 +38,14 @@ mod tests {
 
         for _ in 0..2 {
             let pool = db::open_with(&url, Some(migrations)).await.unwrap();
-            let (provider, subject): (String, Option<String>) =
-                sqlx::query_as("SELECT provider, subject FROM users WHERE username = 'alice'")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            assert_eq!((provider.as_str(), subject), ("password", None));
+            let (provider, subject, verified): (String, Option<String>, i64) = sqlx::query_as(
+                "SELECT provider, subject, CASE WHEN email_verified THEN 1 ELSE 0 END
+                 FROM users WHERE username = 'alice'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!((provider.as_str(), subject, verified), ("password", None, 0));
             pool.close().await;
         }
     }

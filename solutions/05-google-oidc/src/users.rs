@@ -6,14 +6,14 @@ use time::OffsetDateTime;
 
 use crate::{oidc::Identity, username};
 
-/// New names drawn before giving up; with four hex digits of suffix,
+/// New names drawn before giving up; with 32 random bits of suffix,
 /// needing a second is already rare.
 const ATTEMPTS: usize = 8;
 
 // ANCHOR: sign_in
-/// The username of `provider`'s user `identity`: their account, its email,
-/// name and picture brought up to date, or a new account at their first
-/// sign-in.
+/// The username of `provider`'s user `identity`: their account, its email
+/// (and whether the provider checked it), name and picture brought up to
+/// date, or a new account at their first sign-in.
 ///
 /// Never found by email: an address is not a person. It can be given up
 /// and handed to someone else, and a provider may not have checked it
@@ -64,12 +64,13 @@ async fn find(
 /// account and its username stay.
 async fn update(pool: &AnyPool, provider: &str, identity: &Identity) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET email = $3, name = $4, picture = $5
+        "UPDATE users SET email = $3, email_verified = $4, name = $5, picture = $6
          WHERE provider = $1 AND subject = $2",
     )
     .bind(provider)
     .bind(&identity.subject)
     .bind(identity.email.as_deref())
+    .bind(identity.email_verified)
     .bind(identity.name.as_deref())
     .bind(identity.picture.as_deref())
     .execute(pool)
@@ -86,14 +87,16 @@ async fn insert(
     username: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (username, created_at, provider, subject, email, name, picture)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users
+             (username, created_at, provider, subject, email, email_verified, name, picture)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(username)
     .bind(OffsetDateTime::now_utc().unix_timestamp())
     .bind(provider)
     .bind(&identity.subject)
     .bind(identity.email.as_deref())
+    .bind(identity.email_verified)
     .bind(identity.name.as_deref())
     .bind(identity.picture.as_deref())
     .execute(pool)

@@ -2,12 +2,13 @@
 //! ID token, over a direct connection to the provider.
 
 use oauth2::{
-    AuthorizationCode, ExtraTokenFields, HttpClientError, PkceCodeVerifier, RequestTokenError,
-    StandardTokenResponse, basic::BasicTokenType,
+    AuthorizationCode, ExtraTokenFields, PkceCodeVerifier, RequestTokenError,
+    StandardTokenResponse,
+    basic::{BasicErrorResponse, BasicTokenType},
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Provider};
+use super::{Error, Provider, http};
 
 /// The token endpoint's answer: OAuth's access token, and OpenID
 /// Connect's `id_token`, which says who signed in.
@@ -29,7 +30,8 @@ impl Provider {
         let discovered = self.discovered().await?;
         // TODO(step 05): redeem the code at the token endpoint:
         // `discovered.oauth.exchange_code(...)` with the PKCE verifier
-        // (`set_pkce_verifier`), sent with `request_async(&self.http)`.
+        // (`set_pkce_verifier`), sent with
+        // `request_async(&|request| http::send(self.http.clone(), request))`.
         // Turn its errors into ours with `token_error`, and answer the ID
         // token (`extra_fields().id_token`).
         // See book/src/05-google-oidc.md, "The callback".
@@ -38,18 +40,15 @@ impl Provider {
     }
 }
 
-type TokenError =
-    RequestTokenError<HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>;
-
 /// Sorts a failed token request by whose fault it is, for the user's page
 /// and the log.
-pub fn token_error(error: TokenError) -> Error {
+pub fn token_error(error: RequestTokenError<Error, BasicErrorResponse>) -> Error {
     match error {
         // An OAuth error answer: `invalid_grant` and the like. Its
         // description is the provider's text, for the log only.
         RequestTokenError::ServerResponse(answer) => Error::Refused(answer.to_string()),
-        RequestTokenError::Request(HttpClientError::Reqwest(error)) => Error::from(*error),
-        RequestTokenError::Request(error) => Error::Unreachable(error.to_string()),
+        // No answer, or one too large or failing (`http::send` sorted it).
+        RequestTokenError::Request(error) => error,
         RequestTokenError::Parse(error, _body) => {
             Error::Nonsense(format!("the token endpoint's answer is not usable: {error}"))
         }
@@ -113,14 +112,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_bare_500_fails_the_exchange() {
+    async fn a_failing_provider_is_one_to_try_again_later() {
         let mock = MockProvider::start().await;
         token_endpoint()
             .respond_with(ResponseTemplate::new(500).set_body_string("Internal Server Error"))
             .mount(mock.server())
             .await;
         let answer = mock.provider().exchange("c".into(), "v".into()).await;
-        assert!(matches!(answer, Err(Error::Nonsense(_))), "{answer:?}");
+        assert!(matches!(answer, Err(Error::Unreachable(_))), "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn a_token_answer_too_large_to_be_one_is_nonsense() {
+        let mock = MockProvider::start().await;
+        let padding = "x".repeat(http::MAX_BODY);
+        token_endpoint()
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"access_token": padding, "token_type": "Bearer", "id_token": "x"}),
+            ))
+            .mount(mock.server())
+            .await;
+        let answer = mock.provider().exchange("c".into(), "v".into()).await;
+        assert!(matches!(&answer, Err(Error::Nonsense(why)) if why.contains("more than")));
     }
 
     #[tokio::test]

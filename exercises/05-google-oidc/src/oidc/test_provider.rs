@@ -32,8 +32,10 @@ pub const DISCOVERY: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/jwks";
 pub const TOKEN: &str = "/token";
 
-/// The tests' bound on a request to the provider, instead of 10 s.
-pub const TIMEOUT: Duration = Duration::from_millis(300);
+/// The tests' bound on a request's talk with the provider, instead of 10 s.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+/// How long the tests' provider's failures are remembered, instead of 5 s.
+pub const RETRY_AFTER: Duration = Duration::from_millis(300);
 /// An answer this late is past [`TIMEOUT`].
 pub const SLOW: Duration = Duration::from_secs(3);
 
@@ -88,6 +90,7 @@ pub fn settings(issuer: &str) -> Settings {
         client_secret: CLIENT_SECRET.into(),
         redirect_uri: "http://localhost:5000/auth/callback".into(),
         timeout: TIMEOUT,
+        retry_after: RETRY_AFTER,
     }
 }
 

@@ -9,7 +9,7 @@ use oauth2::url::Url;
 use tower_sessions::Session;
 
 use super::failure::Failure;
-use crate::{AppState, pending};
+use crate::{AppState, GOOGLE, pending};
 
 pub async fn start(State(state): State<AppState>, session: Session) -> Response {
     match authorization_url(&state, &session).await {
@@ -20,10 +20,11 @@ pub async fn start(State(state): State<AppState>, session: Session) -> Response 
 }
 
 async fn authorization_url(state: &AppState, session: &Session) -> Result<Url, Failure> {
-    let google = state.google.as_deref().ok_or(Failure::NotConfigured)?;
-    let (url, pending) = google.authorization_request().await?;
-    // The secrets stay on the server, in this browser's session; the
-    // browser carries only the session's cookie.
-    pending::keep(session, pending).await.map_err(Failure::internal)?;
+    let google = state.provider(GOOGLE).ok_or(Failure::NotConfigured)?;
+    // Within the time limit: the first sign-in fetches the discovery document.
+    let (url, pending) = google.in_time(google.authorization_request()).await?;
+    // The secrets stay on the server, under a key in this browser's
+    // session; the browser carries only the session's cookie.
+    pending::keep(&state.pool, session, GOOGLE, &pending).await.map_err(Failure::internal)?;
     Ok(url)
 }

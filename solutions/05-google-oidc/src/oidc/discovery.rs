@@ -7,6 +7,7 @@ use oauth2::{
     AuthType, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl,
     StandardRevocableToken, TokenUrl,
     basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse},
+    url::Host,
 };
 use reqwest::Url;
 use serde::Deserialize;
@@ -66,12 +67,40 @@ const SIGNATURES: [Algorithm; 9] = [
 ];
 
 pub async fn fetch(http: &reqwest::Client, settings: &Settings) -> Result<Discovered, Error> {
+    let issuer = Url::parse(&settings.issuer)
+        .map_err(|e| Error::Nonsense(format!("OIDC_ISSUER {:?}: {e}", settings.issuer)))?;
+    if !transport_is_safe(&issuer) {
+        return Err(Error::Nonsense(format!(
+            "OIDC_ISSUER {:?} is not an HTTPS address (plain http is for a provider on this \
+             machine only: 127.0.0.1, [::1] or localhost)",
+            settings.issuer
+        )));
+    }
     let url = format!("{}/.well-known/openid-configuration", settings.issuer.trim_end_matches('/'));
     let url = Url::parse(&url).map_err(|e| Error::Nonsense(format!("OIDC_ISSUER: {e}")))?;
     let document: Document = http::get_json(http, url, "the discovery document").await?;
     let discovered = read(document, settings)?;
     tracing::info!(issuer = %settings.issuer, "OpenID provider discovered");
     Ok(discovered)
+}
+
+/// Whether secrets may travel to `url`: HTTPS, or plain HTTP to this very
+/// machine (the mock provider), where nobody on the network can read or
+/// change them. Anywhere else, plain HTTP would hand the code, the
+/// client's secret and the keys that tokens are checked with to anyone on
+/// the way.
+fn transport_is_safe(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            // RFC 6761 section 6.3: `localhost` is this machine.
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 fn read(document: Document, settings: &Settings) -> Result<Discovered, Error> {
@@ -88,9 +117,9 @@ fn read(document: Document, settings: &Settings) -> Result<Discovered, Error> {
     let secure = settings.issuer.starts_with("https://");
     let endpoint = |name: &str, value: &str| {
         let url = Url::parse(value).map_err(|e| nonsense(format!("{name}: {e}")))?;
-        // An HTTPS issuer keeps every secret on HTTPS: the code, the
-        // client's secret and the keys never travel in the clear.
-        if (secure && url.scheme() != "https") || !matches!(url.scheme(), "https" | "http") {
+        // An HTTPS issuer keeps every secret on HTTPS; a local one keeps
+        // them on this machine or on HTTPS.
+        if (secure && url.scheme() != "https") || !transport_is_safe(&url) {
             return Err(nonsense(format!("{name} {value:?} is not an HTTPS address")));
         }
         Ok(url)
@@ -163,7 +192,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_discovery_is_tried_again_at_the_next_sign_in() {
+    async fn a_failed_discovery_is_remembered_for_a_moment_then_tried_again() {
         let mock = MockProvider::start_without_discovery().await;
         let provider = mock.provider();
         Mock::given(method("GET"))
@@ -174,6 +203,10 @@ mod tests {
             .await;
         assert!(matches!(provider.discovered().await, Err(Error::Unreachable(_))));
         mock.mount_discovery(mock.document()).await;
+        // The provider was down a moment ago: not asked again yet.
+        assert!(matches!(provider.discovered().await, Err(Error::Unreachable(_))));
+        assert_eq!(mock.requests_to(test_provider::DISCOVERY).await, 1);
+        tokio::time::sleep(test_provider::RETRY_AFTER).await;
         assert!(provider.discovered().await.is_ok());
     }
 
@@ -261,5 +294,65 @@ mod tests {
             token_endpoint_auth_methods_supported: None,
         };
         assert!(matches!(read(document, &settings), Err(Error::Nonsense(_))));
+    }
+
+    #[tokio::test]
+    async fn a_document_too_large_to_be_one_is_nonsense() {
+        let mock = MockProvider::start_without_discovery().await;
+        let mut document = mock.document();
+        document["padding"] = json!("x".repeat(http::MAX_BODY));
+        mock.mount_discovery(document).await;
+        let answer = mock.provider().discovered().await;
+        assert!(matches!(&answer, Err(Error::Nonsense(why)) if why.contains("more than")));
+    }
+
+    #[test]
+    fn plain_http_is_only_for_this_machine() {
+        for safe in [
+            "https://accounts.google.com",
+            "http://127.0.0.1:5001",
+            "http://127.1.2.3",
+            "http://[::1]:5001",
+            "http://localhost:5001",
+        ] {
+            assert!(transport_is_safe(&Url::parse(safe).unwrap()), "{safe}");
+        }
+        for unsafe_ in [
+            "http://accounts.google.com",
+            "http://10.0.0.7:5001",
+            "http://localhost.example.com",
+            "http://127.0.0.1.nip.io",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(!transport_is_safe(&Url::parse(unsafe_).unwrap()), "{unsafe_}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_issuer_elsewhere_is_refused_before_it_is_asked() {
+        let settings = test_provider::settings("http://accounts.example");
+        let http = http::client(settings.timeout).unwrap();
+        let answer = fetch(&http, &settings).await;
+        assert!(
+            matches!(&answer, Err(Error::Nonsense(why)) if why.contains("not an HTTPS address")),
+            "{:?}",
+            answer.err()
+        );
+    }
+
+    #[test]
+    fn a_local_issuer_keeps_every_endpoint_local_or_on_https() {
+        let settings = test_provider::settings("http://127.0.0.1:5001");
+        let document = |token_endpoint: &str| Document {
+            issuer: settings.issuer.clone(),
+            authorization_endpoint: "http://127.0.0.1:5001/authorize".into(),
+            token_endpoint: token_endpoint.into(),
+            jwks_uri: "https://accounts.example/jwks".into(),
+            id_token_signing_alg_values_supported: vec!["RS256".into()],
+            token_endpoint_auth_methods_supported: None,
+        };
+        assert!(read(document("http://127.0.0.1:5001/token"), &settings).is_ok());
+        let elsewhere = read(document("http://accounts.example/token"), &settings);
+        assert!(matches!(elsewhere, Err(Error::Nonsense(_))));
     }
 }

@@ -3,14 +3,20 @@
 
 use std::fmt;
 
-#[derive(Debug, thiserror::Error)]
+/// `Clone`: a failed fetch of the discovery document or the keys is kept
+/// for a moment and given to every sign-in that needs them meanwhile.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
-    /// No answer: the network, a refused connection, a timeout, or a
-    /// provider whose answer says it is broken (5xx).
+    /// No usable answer: the network, a refused connection, no answer
+    /// within [`super::TIMEOUT`], or a status of 500 or more, by which the
+    /// provider says that it, not the request, is failing. Any endpoint:
+    /// `http::get_json` and `http::send` sort every answer the same way.
     #[error("the provider cannot be reached: {0}")]
     Unreachable(String),
-    /// An answer the protocol does not allow: not JSON, fields missing, a
-    /// discovery document about another issuer.
+    /// An answer the protocol does not allow: not JSON, fields missing, too
+    /// large, a discovery document about another issuer. Or settings that
+    /// cannot work, found when they are first used: an `OIDC_ISSUER` that
+    /// is not HTTPS.
     #[error("the provider's answer makes no sense: {0}")]
     Nonsense(String),
     /// The token endpoint's own refusal (RFC 6749 section 5.2), such as
@@ -25,7 +31,8 @@ pub enum Error {
 /// Which check an ID token failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Invalid {
-    /// Not three base64url parts, or claims of the wrong type or missing.
+    /// Not three base64url parts, claims of the wrong type or missing, or
+    /// a `sub` that is not 1 to 255 printable ASCII characters.
     Malformed,
     /// An `alg` the provider does not sign with: `none`, HS256, ...
     Algorithm,
@@ -33,8 +40,9 @@ pub enum Invalid {
     UnknownKey,
     Signature,
     Issuer,
+    /// `aud` does not name this client, or names others beside it.
     Audience,
-    /// `azp` names another party, or is missing beside several audiences.
+    /// `azp` names another party.
     AuthorizedParty,
     Expired,
     /// `iat` in the future, or `nbf` not reached yet.
@@ -51,7 +59,7 @@ impl fmt::Display for Invalid {
             Self::UnknownKey => "its kid names no key the provider publishes",
             Self::Signature => "its signature does not verify",
             Self::Issuer => "iss is not the issuer",
-            Self::Audience => "aud does not name this client",
+            Self::Audience => "aud is not exactly this client",
             Self::AuthorizedParty => "azp is not this client",
             Self::Expired => "it has expired",
             Self::NotYetValid => "it is not valid yet",

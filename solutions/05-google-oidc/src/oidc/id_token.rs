@@ -14,6 +14,17 @@ use super::{Error, Invalid, Provider};
 /// How far the provider's clock and ours may disagree, in seconds.
 pub const LEEWAY: u64 = 60;
 
+/// OpenID Connect Core section 2: `sub` is at most 255 ASCII characters.
+const MAX_SUBJECT: usize = 255;
+/// The longest address mail reaches: RFC 5321 section 4.5.3.1.3 allows a
+/// path of 256 bytes, angle brackets included.
+const MAX_EMAIL: usize = 254;
+/// Longer than any name a person goes by, in bytes.
+const MAX_NAME: usize = 256;
+/// Google's picture addresses are about 100 bytes; some servers refuse
+/// URLs past 2 KiB.
+const MAX_PICTURE: usize = 2048;
+
 /// What the app believes about the user once the token is valid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
@@ -23,6 +34,9 @@ pub struct Identity {
     /// Shown to the user, never used to find an account: an address can
     /// change hands, and some providers do not check it.
     pub email: Option<String>,
+    /// The provider checked that `email` reaches this user. Only then is
+    /// the address theirs: anyone can claim any address at a provider
+    /// that does not check.
     pub email_verified: bool,
     pub name: Option<String>,
     pub picture: Option<String>,
@@ -44,7 +58,7 @@ struct Claims {
     _issuer: String,
     sub: String,
     /// One string or a list of them (RFC 7519 section 4.1.3); jsonwebtoken
-    /// has checked that it names us.
+    /// has checked that it names us, not that it names only us.
     aud: Value,
     azp: Option<String>,
     iat: i64,
@@ -66,21 +80,41 @@ enum Verified {
     Absent,
 }
 
-impl From<Claims> for Identity {
-    fn from(claims: Claims) -> Self {
-        let email_verified = match claims.email_verified {
-            Verified::Bool(verified) => verified,
-            Verified::Text(text) => text == "true",
-            Verified::Absent => false,
-        };
-        Self {
-            subject: claims.sub,
-            email: claims.email,
-            email_verified,
-            name: claims.name,
-            picture: claims.picture,
+impl TryFrom<Claims> for Identity {
+    type Error = Invalid;
+
+    /// The identity in a token's claims, checked and bounded before any of
+    /// it reaches the database or a page.
+    fn try_from(claims: Claims) -> Result<Self, Invalid> {
+        // An ID token is about someone, named as section 2 allows. Printable
+        // characters only: the id goes into logs too.
+        let printable = |byte: u8| (b' '..=b'~').contains(&byte);
+        let sub = claims.sub;
+        if sub.is_empty() || sub.len() > MAX_SUBJECT || !sub.bytes().all(printable) {
+            return Err(Invalid::Malformed);
         }
+        // The rest is only shown. A claim too long to be real is dropped,
+        // not cut (a cut address is another address), and signs in anyway.
+        let email = within(claims.email, MAX_EMAIL);
+        let email_verified = email.is_some()
+            && match claims.email_verified {
+                Verified::Bool(verified) => verified,
+                Verified::Text(text) => text == "true",
+                Verified::Absent => false,
+            };
+        Ok(Self {
+            subject: sub,
+            email,
+            email_verified,
+            name: within(claims.name, MAX_NAME),
+            picture: within(claims.picture, MAX_PICTURE),
+        })
     }
+}
+
+/// `claim`, unless it is longer than `max` bytes.
+fn within(claim: Option<String>, max: usize) -> Option<String> {
+    claim.filter(|value| value.len() <= max)
 }
 
 impl Provider {
@@ -127,16 +161,25 @@ impl Provider {
         // ANCHOR_END: signature
 
         // ANCHOR: azp
-        // `azp`, the party the token was issued to: when present it must be
-        // us, and beside several audiences it must be present. Otherwise a
-        // token issued to another app that lists us too would sign in here.
-        let several = claims.aud.as_array().is_some_and(|list| list.len() > 1);
-        match &claims.azp {
-            Some(azp) if *azp != self.settings.client_id => {
-                return Err(Invalid::AuthorizedParty.into());
+        // `aud` names us and nobody else. A token that lists another party
+        // too was issued to that party as well, which could hand it on to
+        // sign in here as its user; section 3.1.3.7 (point 3) refuses
+        // audiences the client does not trust, and we trust none but us.
+        let client_id = self.settings.client_id.as_str();
+        let only_us = match &claims.aud {
+            Value::String(aud) => aud == client_id,
+            Value::Array(list) => {
+                matches!(list.as_slice(), [Value::String(aud)] if aud == client_id)
             }
-            None if several => return Err(Invalid::AuthorizedParty.into()),
-            _ => {}
+            _ => false,
+        };
+        if !only_us {
+            return Err(Invalid::Audience.into());
+        }
+        // `azp`, the party the token was issued to: when present it must be
+        // us too.
+        if claims.azp.as_deref().is_some_and(|azp| azp != client_id) {
+            return Err(Invalid::AuthorizedParty.into());
         }
         // ANCHOR_END: azp
 
@@ -158,20 +201,18 @@ impl Provider {
         }
         // ANCHOR_END: nonce
 
-        // An ID token is about someone.
-        if claims.sub.is_empty() {
-            return Err(Invalid::Malformed.into());
-        }
-        Ok(claims.into())
+        Ok(Identity::try_from(claims)?)
         // exercise:as
         // TODO(step 05): check the ID token before believing a word of it:
         // its `alg` is one of `discovered.algorithms`; its `kid` names one
         // of the provider's keys (`self.key(kid)`); the signature verifies
         // with that key, `iss` is exactly the issuer, `aud` holds our client
         // id, `exp` has not passed (`jsonwebtoken::decode` with a
-        // `Validation`); `azp`, when present, is our client id; `iat` is not
-        // in the future; and `nonce` is the one this sign-in sent. Then
-        // answer `Identity::from(claims)`.
+        // `Validation`); `aud` holds nothing else (one string, or a list of
+        // one); `azp`, when present, is our client id; `iat` is not in the
+        // future; and `nonce` is the one this sign-in sent. Then answer
+        // `Identity::try_from(claims)`, which checks `sub` and bounds the
+        // rest.
         // See book/src/05-google-oidc.md, "Validating the ID token".
         //~ let _ = (discovered, id_token, nonce, header, invalid, LEEWAY);
         //~ todo!("validate the ID token")

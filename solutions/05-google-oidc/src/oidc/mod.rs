@@ -21,25 +21,32 @@ mod authorize;
 mod discovery;
 mod error;
 mod exchange;
+mod fetched;
 mod http;
 mod id_token;
 mod keys;
 #[cfg(test)]
 pub(crate) mod test_provider;
 
-use std::time::Duration;
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::sync::{Mutex, OnceCell};
-
-use self::{discovery::Discovered, keys::KeySet};
+use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 pub use self::{
     error::{Error, Invalid},
     id_token::Identity,
 };
 
-/// The most any one request to the provider may take (discovery, keys,
-/// token): a provider that hangs must not hang the sign-in with it.
+/// The most a request to the app may spend talking to the provider, from
+/// discovery to the keys, all of it together ([`Provider::in_time`]). The
+/// contract: a provider slower than this gives the user a 502 page. Each
+/// HTTP request has the same bound, so that a fetch that no request waits
+/// for any more still ends.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a failed fetch of the discovery document or the keys is
+/// remembered. Meanwhile sign-ins fail at once with its error, rather than
+/// each waiting out [`TIMEOUT`] on a provider that is down.
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// How the app is known to its provider.
 #[derive(Clone)]
@@ -51,8 +58,10 @@ pub struct Settings {
     /// Where the provider sends the browser back: `$PUBLIC_URL/auth/callback`,
     /// registered with the provider character for character.
     pub redirect_uri: String,
-    /// The bound on each request to the provider: [`TIMEOUT`] but in tests.
+    /// [`TIMEOUT`], but in tests.
     pub timeout: Duration,
+    /// [`RETRY_AFTER`], but in tests.
+    pub retry_after: Duration,
 }
 
 impl Settings {
@@ -65,6 +74,7 @@ impl Settings {
             client_secret: config.oidc_client_secret.clone()?,
             redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
             timeout: TIMEOUT,
+            retry_after: RETRY_AFTER,
         })
     }
 }
@@ -78,25 +88,43 @@ impl Settings {
 pub struct Provider {
     settings: Settings,
     http: reqwest::Client,
-    discovered: OnceCell<Discovered>,
-    /// Held while the keys are fetched again, so that many sign-ins that
-    /// meet a new key at once fetch it once.
-    keys: Mutex<KeySet>,
+    discovered: Fetched<Discovered>,
+    keys: Fetched<KeySet>,
 }
 
 impl Provider {
     pub fn new(settings: Settings) -> Result<Self, Error> {
         Ok(Self {
             http: http::client(settings.timeout)?,
+            discovered: Fetched::new(settings.retry_after),
+            keys: Fetched::new(settings.retry_after),
             settings,
-            discovered: OnceCell::new(),
-            keys: Mutex::new(KeySet::default()),
         })
     }
 
-    /// The discovery document, fetched at the first call. A failed fetch
-    /// is not kept: the next sign-in tries again.
-    async fn discovered(&self) -> Result<&Discovered, Error> {
-        self.discovered.get_or_try_init(|| discovery::fetch(&self.http, &self.settings)).await
+    // ANCHOR: in_time
+    /// Runs `work`, everything one request asks of the provider, within
+    /// the timeout: [`TIMEOUT`] for all of it together, not for each of its
+    /// requests (a code exchanged at 9 s, then keys fetched for 9 s, would
+    /// be 18 s).
+    pub async fn in_time<T>(
+        &self,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let timeout = self.settings.timeout;
+        tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
+            Err(Error::Unreachable(format!("no answer within {} s", timeout.as_secs_f32())))
+        })
+    }
+    // ANCHOR_END: in_time
+
+    /// The discovery document, fetched at the first call and kept. A failed
+    /// fetch is not kept: a sign-in after [`RETRY_AFTER`] tries again.
+    async fn discovered(&self) -> Result<Arc<Discovered>, Error> {
+        if let Some(discovered) = self.discovered.kept() {
+            return Ok(discovered);
+        }
+        let (http, settings) = (self.http.clone(), self.settings.clone());
+        self.discovered.fetch(|| async move { discovery::fetch(&http, &settings).await }).await
     }
 }

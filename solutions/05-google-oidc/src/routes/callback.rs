@@ -7,11 +7,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-// exercise:cut
-use subtle::ConstantTimeEq;
-// exercise:as
-//~ use subtle::ConstantTimeEq; // `ct_eq` is what you will need
-// exercise:end
 use tower_sessions::Session;
 
 use super::failure::Failure;
@@ -46,50 +41,50 @@ async fn sign_in(
     pages: &kit::Session,
     answer: Answer,
 ) -> Result<(), Failure> {
-    let google = state.google.as_deref().ok_or(Failure::NotConfigured)?;
-    // The first callback ends the sign-in, whatever it brings: replayed,
-    // it finds nothing pending.
-    let pending = pending::take(session).await.map_err(Failure::internal)?;
+    // ANCHOR: state_check
+    // The sign-in this browser started, taken for good if the callback
+    // brings its state: replayed, the callback finds nothing. Only the
+    // browser that started the sign-in knows its state. A callback without
+    // it is one this browser never asked for: say, an attacker's own code,
+    // planted to sign the victim in as the attacker (login CSRF). PKCE and
+    // the nonce would stop that code later; the state stops it here,
+    // before the provider is asked anything.
+    //
+    // A missing or wrong state takes nothing. Otherwise anyone could end
+    // someone's sign-in under way by getting their browser to open a
+    // forged callback (`?error=access_denied`, or any state): the forged
+    // callback is refused, and the real one still finishes.
+    let sent_back = answer.state.as_deref().unwrap_or_default();
+    let pending =
+        pending::take(&state.pool, session, sent_back).await.map_err(Failure::internal)?;
+    // ANCHOR_END: state_check
     // An error answer signs nobody in, so it is refused before anything
-    // else: whoever sent it, with whatever state, gains nothing.
+    // else: whoever sent it gains nothing.
     if let Some(error) = answer.error {
         return Err(Failure::Declined { error });
     }
-    let pending = pending.ok_or(Failure::NothingPending)?;
-
-    // ANCHOR: state_check
-    // exercise:cut
-    // Only the browser that started the sign-in knows its state. A
-    // callback without it is one this browser never asked for: say, an
-    // attacker's own code, planted to sign the victim in as the attacker
-    // (login CSRF). PKCE and the nonce would stop that code later; the
-    // state stops it here, before the provider is asked anything.
-    // Compared in constant time, so timing tells nothing about it.
-    let sent_back = answer.state.as_deref().unwrap_or_default();
-    if !bool::from(sent_back.as_bytes().ct_eq(pending.state.as_bytes())) {
-        return Err(Failure::WrongState);
-    }
-    // exercise:as
-    // TODO(step 05): refuse the callback (`Failure::WrongState`) unless
-    // `answer.state` is the pending sign-in's `state`, compared in constant
-    // time. See book/src/05-google-oidc.md, "The callback".
-    //~ let _ = &answer.state;
-    // exercise:end
-    // ANCHOR_END: state_check
-
+    let pending = pending.ok_or(Failure::WrongState)?;
+    // The provider the browser was sent to redeems the code (step 06 has two).
+    let provider = state.provider(&pending.provider).ok_or(Failure::NotConfigured)?;
     let code = answer.code.ok_or(Failure::NoCode)?;
     if pending.is_stale() {
         return Err(Failure::Stale);
     }
     // ANCHOR: exchange_and_validate
-    let id_token = google.exchange(code, pending.verifier).await?;
-    let identity = google.validate(&id_token, &pending.nonce).await?;
+    // One time limit for all the provider's part: the token, then the keys.
+    let exchange_and_validate = async {
+        let id_token = provider.exchange(code, pending.verifier).await?;
+        provider.validate(&id_token, &pending.nonce).await
+    };
+    let identity = provider.in_time(exchange_and_validate).await?;
     // ANCHOR_END: exchange_and_validate
-    let username =
-        users::sign_in(&state.pool, "google", &identity).await.map_err(Failure::internal)?;
-    // A new session id, like every sign-in (step 01's `start`).
+    let username = users::sign_in(&state.pool, &pending.provider, &identity)
+        .await
+        .map_err(Failure::internal)?;
+    // A new session id, like every sign-in (step 01's `start`). The
+    // session's data moves to the new id: this browser's pending key too.
     pages.sign_in(&username, false).await.map_err(Failure::internal)?;
-    tracing::info!(username = ?username, "signed in with Google");
+    tracing::info!(username = ?username, provider = %pending.provider, "signed in");
     Ok(())
 }
 // ANCHOR_END: callback

@@ -11,15 +11,14 @@ use crate::oidc;
 
 #[derive(Debug)]
 pub enum Failure {
-    /// The server has no client id and secret for Google.
+    /// The server has no client id and secret for the provider.
     NotConfigured,
     /// The provider sent the browser back with `error=...`.
     Declined { error: String },
-    /// No sign-in is under way in this browser: never started, already
-    /// finished (a replayed callback), or started in another browser.
-    NothingPending,
-    /// `state` is missing or not this browser's: a callback someone else
-    /// started, which would sign this browser in as them (login CSRF).
+    /// No sign-in under way in this browser has the callback's `state`:
+    /// none was started here, it was finished already (a replayed
+    /// callback), or the state is missing or someone else's (a callback
+    /// that would sign this browser in as them: login CSRF).
     WrongState,
     /// A callback with a matching state but no code.
     NoCode,
@@ -46,24 +45,20 @@ impl Failure {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Declined { .. }
-            | Self::NothingPending
-            | Self::WrongState
-            | Self::NoCode
-            | Self::Stale => StatusCode::BAD_REQUEST,
+            Self::Declined { .. } | Self::WrongState | Self::NoCode | Self::Stale => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Provider(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// What the user reads. The provider's own `error_description` is never
-    /// shown: it travels in the URL, so anyone can write it.
+    /// shown: it travels in the URL, so anyone can write it. Nor is how the
+    /// server is set up: that is for its log.
     fn message(&self) -> &'static str {
         match self {
-            Self::NotConfigured => {
-                "Sign in with Google is not set up on this server: it needs OIDC_CLIENT_ID and \
-                 OIDC_CLIENT_SECRET."
-            }
+            Self::NotConfigured => "Sign in with Google is not available on this server.",
             Self::Declined { error } if error == "access_denied" => {
                 "You declined to sign in with Google."
             }
@@ -75,21 +70,18 @@ impl Failure {
             Self::Declined { .. } => {
                 "Google did not sign you in. Please start again from the sign-in page."
             }
-            Self::NothingPending => {
-                "There is no sign-in with Google under way in this browser, or this link was \
-                 already used. Please start again from the sign-in page."
-            }
             Self::WrongState => {
-                "This answer from Google does not belong to a sign-in started in this browser, \
-                 so it was not used. Please start again from the sign-in page."
+                "This answer from Google does not match a sign-in under way in this browser: it \
+                 may have been used already, or belong to a sign-in started elsewhere. Please \
+                 start again from the sign-in page."
             }
             Self::NoCode => {
                 "Google's answer is missing its code. Please start again from the sign-in page."
             }
             Self::Stale => "This sign-in took too long. Please start again from the sign-in page.",
             Self::Provider(oidc::Error::Unreachable(_)) => {
-                "Google could not be reached, or did not answer in time. Please try again in a \
-                 moment."
+                "Google could not be reached, did not answer in time, or is failing just now. \
+                 Please try again in a moment."
             }
             Self::Provider(oidc::Error::Refused(_)) => {
                 "Google did not accept this sign-in: it may have been used already or taken too \
@@ -106,6 +98,10 @@ impl Failure {
     /// Logs the failure with its details and answers its page.
     pub fn page(self, site: &kit::Site) -> Response {
         match &self {
+            Self::NotConfigured => tracing::warn!(
+                "a sign-in with Google was asked for, but OIDC_CLIENT_ID or OIDC_CLIENT_SECRET \
+                 is not set"
+            ),
             Self::Provider(error) => tracing::warn!(%error, "sign-in with Google failed"),
             Self::Internal(error) => tracing::error!(%error, "sign-in with Google failed"),
             // `?`: quoted and escaped, since it came from the URL.
@@ -114,7 +110,13 @@ impl Failure {
             }
             other => tracing::info!(failure = ?other, "sign-in with Google refused"),
         }
-        let page = SignInFailed { page: site.page("Not signed in", None), message: self.message() };
+        // A bare header, naming nobody: whoever sees this page may still be
+        // signed in (with a password, say), and a sign-out form there would
+        // post with `Origin: null` under this route's `no-referrer`, which
+        // step 02's cross-site check refuses.
+        let mut page = site.page("Sign-in failed", None);
+        page.has_accounts = false;
+        let page = SignInFailed { page, message: self.message() };
         (self.status(), kit::render(&page)).into_response()
     }
 }

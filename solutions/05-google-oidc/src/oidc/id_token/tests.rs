@@ -166,18 +166,24 @@ async fn a_token_for_another_client_is_refused() {
 }
 
 #[tokio::test]
-async fn azp_must_be_us_when_present_and_beside_several_audiences() {
+async fn a_token_for_us_and_others_is_refused_whatever_azp_says() {
     let mock = MockProvider::start().await;
     let several = json!([CLIENT_ID, "untrusted"]);
-    let token = token_with(&mock, json!({"aud": several, "azp": "untrusted"}));
-    assert_eq!(refused_as(&mock, &token).await, Invalid::AuthorizedParty);
-    let token = token_with(&mock, json!({"aud": several, "azp": null}));
-    assert_eq!(refused_as(&mock, &token).await, Invalid::AuthorizedParty);
+    for azp in [json!("untrusted"), json!(null), json!(CLIENT_ID)] {
+        let token = token_with(&mock, json!({"aud": several, "azp": azp}));
+        assert_eq!(refused_as(&mock, &token).await, Invalid::Audience, "azp {azp}");
+    }
+    let token = token_with(&mock, json!({"aud": [CLIENT_ID, CLIENT_ID]}));
+    assert_eq!(refused_as(&mock, &token).await, Invalid::Audience);
+    let token = token_with(&mock, json!({"aud": [CLIENT_ID]}));
+    assert!(validate(&mock, &token).await.is_ok(), "a list of only us is us");
+}
+
+#[tokio::test]
+async fn azp_must_be_us_when_present() {
+    let mock = MockProvider::start().await;
     let token = token_with(&mock, json!({"azp": "untrusted"}));
     assert_eq!(refused_as(&mock, &token).await, Invalid::AuthorizedParty);
-
-    let token = token_with(&mock, json!({"aud": several, "azp": CLIENT_ID}));
-    assert!(validate(&mock, &token).await.is_ok());
     let token = token_with(&mock, json!({"azp": null}));
     assert!(validate(&mock, &token).await.is_ok(), "one audience needs no azp");
 }
@@ -215,13 +221,39 @@ async fn another_sign_ins_nonce_or_none_is_refused() {
 }
 
 #[tokio::test]
-async fn a_token_without_a_subject_is_refused() {
+async fn a_subject_that_is_missing_or_not_255_printable_ascii_is_refused() {
     let mock = MockProvider::start().await;
-    assert_eq!(
-        refused_as(&mock, &token_with(&mock, json!({"sub": null}))).await,
-        Invalid::Malformed
-    );
-    assert_eq!(refused_as(&mock, &token_with(&mock, json!({"sub": ""}))).await, Invalid::Malformed);
+    let too_long = "1".repeat(256);
+    for sub in [json!(null), json!(""), json!(too_long), json!("108530\n463"), json!("Ünï")] {
+        let token = token_with(&mock, json!({ "sub": sub }));
+        assert_eq!(refused_as(&mock, &token).await, Invalid::Malformed, "sub {sub}");
+    }
+    let longest = "1".repeat(255);
+    let identity = validate(&mock, &token_with(&mock, json!({ "sub": longest }))).await;
+    assert_eq!(identity.unwrap().subject, longest);
+}
+
+#[tokio::test]
+async fn claims_too_long_to_be_real_are_dropped_not_cut() {
+    let mock = MockProvider::start().await;
+    let email = format!("{}@example.com", "a".repeat(250));
+    let name = "A".repeat(257);
+    let picture = format!("https://example.com/{}", "p".repeat(2048));
+    let token = token_with(&mock, json!({"email": email, "name": name, "picture": picture}));
+    let identity = validate(&mock, &token).await.unwrap();
+    assert_eq!((identity.email, identity.name, identity.picture), (None, None, None));
+    assert!(!identity.email_verified, "no address, none verified");
+}
+
+#[tokio::test]
+async fn email_verified_is_true_only_when_the_provider_says_so() {
+    let mock = MockProvider::start().await;
+    for (claim, verified) in
+        [(json!(true), true), (json!("true"), true), (json!(false), false), (json!(null), false)]
+    {
+        let token = token_with(&mock, json!({ "email_verified": claim }));
+        assert_eq!(validate(&mock, &token).await.unwrap().email_verified, verified, "{claim}");
+    }
 }
 
 #[tokio::test]
