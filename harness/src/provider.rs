@@ -39,9 +39,10 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Starts the provider with the kit's test users and no client yet.
+    /// Starts the provider with no client yet, and no users: the checks
+    /// make up the people who sign in, new ones at every run.
     pub async fn start() -> anyhow::Result<Provider> {
-        let config = Config { clients: Vec::new(), ..Config::fixtures()? };
+        let config = Config::default();
         let idp =
             Idp::start(config, Options { slow_answer: SLOW_ANSWER, ..Options::default() }).await?;
         let discovery = format!("{}/.well-known/openid-configuration", idp.issuer());

@@ -121,11 +121,12 @@ async fn grade_on(
         if step.has_database {
             env.push(("REMEMBER_TTL_SECS".into(), REMEMBER_TTL_SECS.into()));
         }
-        let provider = match provider::needed_by(step) {
-            true => Some(Provider::start().await.map_err(|error| {
+        let provider = if provider::needed_by(step) {
+            Some(Provider::start().await.map_err(|error| {
                 Failure::new("the grader's mock OpenID provider to start").got(error.to_string())
-            })?),
-            false => None,
+            })?)
+        } else {
+            None
         };
         let port = server::free_port();
         if let Some(provider) = &provider {

@@ -53,6 +53,12 @@ async fn the_step_04_solution_gets_full_marks_on_postgresql() {
 }
 
 #[tokio::test]
+async fn the_step_05_solution_gets_full_marks() {
+    let report = common::grade("05", Target::Solution, &common::quiet()).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
 async fn an_independent_step_01_server_gets_full_marks() {
     let target = common::mutant_cmd("01", "none").await;
     let report = common::grade("01", target, &common::quiet()).await;

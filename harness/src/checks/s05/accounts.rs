@@ -193,7 +193,8 @@ pub async fn local_account_not_taken_over(cx: &mut Ctx) -> Outcome {
     signed_in_cookie(&cx.http.post_form("/register", &fields).send().await?)?;
     let namesake = TestUser {
         name: local.clone(),
-        ..TestUser { sub: new_sub(), ..TestUser::made_up(&format!("{local}@example.com")) }
+        sub: new_sub(),
+        ..TestUser::made_up(&format!("{local}@example.com"))
     };
     let me = google_account(cx, &namesake).await?;
     if field(&me, "provider") != Some("google") || username(&me) == local {

@@ -42,6 +42,8 @@ enum Via {
 #[derive(Clone)]
 pub struct Browser {
     client: reqwest::Client,
+    /// How long it waits for an answer.
+    patience: Duration,
     pub base_url: String,
     cookies: Vec<Cookie>,
 }
@@ -58,7 +60,7 @@ impl Browser {
             .timeout(timeout)
             .build()
             .expect("a plain HTTP client");
-        Browser { client, base_url: base_url.to_owned(), cookies: Vec::new() }
+        Browser { client, patience: timeout, base_url: base_url.to_owned(), cookies: Vec::new() }
     }
 
     /// Puts a cookie in the jar, as an attacker can in a victim's browser.
@@ -115,8 +117,14 @@ impl Browser {
             let body = response.bytes().await?.to_vec();
             Ok::<_, reqwest::Error>(Reply { sent: sent.clone(), status, headers, body })
         };
-        let reply =
-            answer.await.map_err(|error| Failure::no_answer(sent, transport_words(&error)))?;
+        let reply = answer.await.map_err(|error| {
+            let words = if error.is_timeout() {
+                format!("no answer within {} s", self.patience.as_secs_f32())
+            } else {
+                transport_words(&error)
+            };
+            Failure::no_answer(sent, words)
+        })?;
         self.keep_cookies(&reply, &path);
         Ok(reply)
     }

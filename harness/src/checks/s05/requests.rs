@@ -3,6 +3,7 @@
 //! directly, read from the provider's log).
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use reqwest::Url;
 use sha2::{Digest, Sha256};
 
 use super::{browser::Browser, flow, new_google_user, provider};
@@ -15,8 +16,12 @@ use crate::{
 pub async fn login_button(cx: &mut Ctx) -> Outcome {
     let reply = cx.http.get("/").send().await?;
     let page = reply.text();
-    let absolute = format!("{}/login/google", cx.http.base_url);
-    let goes_there = |target: &str| target == "/login/google" || target == absolute;
+    // Where a link on `/` leads, as the browser resolves it.
+    let home = Url::parse(&format!("{}/", cx.http.base_url)).expect("the server's URL");
+    let goes_there = |target: &str| {
+        home.join(target)
+            .is_ok_and(|url| url.origin() == home.origin() && url.path() == "/login/google")
+    };
     let linked = html::links(&page).iter().any(|href| goes_there(href))
         || html::forms(&page)
             .iter()
