@@ -333,6 +333,30 @@ pub(super) async fn sign_in(
     signed_in_cookie(&reply)
 }
 
+/// Signs `username` in `n` times at once; the distinct session cookies,
+/// which must be `n`: two sign-ins never share a session.
+pub(super) async fn sign_in_at_once(
+    http: &Http,
+    username: &str,
+    password: &str,
+    n: usize,
+) -> Result<std::collections::BTreeSet<String>, Failure> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (http, username, password) = (http.clone(), username.to_owned(), password.to_owned());
+        tasks.spawn(async move { sign_in(&http, &username, &password).await });
+    }
+    let mut cookies = std::collections::BTreeSet::new();
+    for cookie in tasks.join_all().await {
+        cookies.insert(cookie?);
+    }
+    if cookies.len() != n {
+        return Err(Failure::new(format!("{n} distinct session ids for {n} sign-ins at once"))
+            .got(format!("{} distinct", cookies.len())));
+    }
+    Ok(cookies)
+}
+
 pub(super) fn signed_in_cookie(reply: &Reply) -> Result<String, Failure> {
     match reply.new_session() {
         Some(value) if reply.status == 303 => Ok(value),

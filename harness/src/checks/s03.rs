@@ -15,7 +15,7 @@ use sha2::Sha256;
 use tokio::task::JoinSet;
 
 use super::{
-    s01::{expect_anonymous, post_login, sign_in, signed_in_cookie},
+    s01::{expect_anonymous, post_login, sign_in, sign_in_at_once, signed_in_cookie},
     s02,
 };
 use crate::{
@@ -451,19 +451,7 @@ async fn parallel_sign_ins(cx: &mut Ctx) -> Outcome {
     // have left a temporary file that a sweep has not reached yet.
     let dir = sessions_dir(&cx.data_dir());
     let before = file_names(&dir);
-    let mut tasks = JoinSet::new();
-    for _ in 0..20 {
-        let (http, user) = (cx.http.clone(), user.clone());
-        tasks.spawn(async move { sign_in(&http, &user.username, &user.password).await });
-    }
-    let mut cookies = BTreeSet::new();
-    for cookie in tasks.join_all().await {
-        cookies.insert(cookie?);
-    }
-    if cookies.len() != 20 {
-        return Err(Failure::new("20 distinct session ids for 20 sign-ins")
-            .got(format!("{} distinct", cookies.len())));
-    }
+    let cookies = sign_in_at_once(&cx.http, &user.username, &user.password, 20).await?;
     for cookie in &cookies {
         let me = cx.http.get("/api/me").session(cookie).send().await?;
         if me.status != 200 {

@@ -9,10 +9,8 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use tokio::task::JoinSet;
-
 use super::{
-    s01::{self, expect_anonymous, post_login, sign_in, signed_in_cookie},
+    s01::{self, expect_anonymous, post_login, sign_in, sign_in_at_once, signed_in_cookie},
     s02::{self, check_phc, new_name, new_password, register_account},
     s03,
 };
@@ -746,19 +744,7 @@ async fn parallel_sign_ins(cx: &mut Ctx) -> Outcome {
     let user = cx.user(1).clone();
     let mut db = cx.db().await?;
     let before = user_sessions(&mut db, &user.username).await?;
-    let mut tasks = JoinSet::new();
-    for _ in 0..20 {
-        let (http, user) = (cx.http.clone(), user.clone());
-        tasks.spawn(async move { sign_in(&http, &user.username, &user.password).await });
-    }
-    let mut cookies = BTreeSet::new();
-    for cookie in tasks.join_all().await {
-        cookies.insert(cookie?);
-    }
-    if cookies.len() != 20 {
-        return Err(Failure::new("20 distinct sessions for 20 sign-ins")
-            .got(format!("{} distinct cookies", cookies.len())));
-    }
+    let cookies = sign_in_at_once(&cx.http, &user.username, &user.password, 20).await?;
     let after = user_sessions(&mut db, &user.username).await?;
     let added = after.keys().filter(|id| !before.contains_key(*id)).count();
     if added != 20 {
