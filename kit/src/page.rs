@@ -31,11 +31,29 @@ pub struct Site {
     pub has_accounts: bool,
     /// From step 04 on, the sign-in form offers "remember me".
     pub remember_me: bool,
+    /// From step 05 on, identity providers to sign in with, shown as
+    /// buttons beside the password form.
+    pub providers: &'static [Provider],
+}
+
+/// An identity provider the sign-in page offers (step 05: Google).
+#[derive(Clone, Copy, Debug)]
+pub struct Provider {
+    /// As in "Sign in with Google".
+    pub name: &'static str,
+    /// Where its sign-in starts: `/login/google`.
+    pub path: &'static str,
 }
 
 impl Site {
     pub fn page(&self, title: &'static str, username: Option<String>) -> Page {
-        Page { title, username, has_accounts: self.has_accounts, remember_me: self.remember_me }
+        Page {
+            title,
+            username,
+            has_accounts: self.has_accounts,
+            remember_me: self.remember_me,
+            providers: self.providers,
+        }
     }
 }
 
@@ -47,4 +65,5 @@ pub struct Page {
     pub username: Option<String>,
     pub has_accounts: bool,
     pub remember_me: bool,
+    pub providers: &'static [Provider],
 }

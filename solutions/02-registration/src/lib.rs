@@ -90,6 +90,7 @@ impl AppState {
                 session_ttl: config.session_ttl,
                 has_accounts: true,
                 remember_me: false,
+                providers: &[],
             },
         }
     }

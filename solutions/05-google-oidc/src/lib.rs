@@ -5,9 +5,10 @@
 //! first sign-in.
 //!
 //! Everything else is step 04's app, used as a crate: password accounts and
-//! sessions in SQL, remember-me, registration, sign-out. The pages that now
-//! say more (the home page's button, the cabinet, `/api/me`) are this
-//! step's; every other route falls through to step 02's.
+//! sessions in SQL, remember-me, registration, sign-out. The home page is
+//! step 01's, told to offer Google (`kit::Site::providers`); the pages that
+//! now say more (the cabinet, `/api/me`) are this step's; every other route
+//! falls through to step 02's.
 // exercise:cut
 // exercise:as
 //~ // Until the TODOs are written, some imports and items have no use yet.
@@ -82,6 +83,7 @@ pub async fn app_with(
     let accounts = Accounts::new(SqlUsers::new(pool.clone()));
     let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
     step02.site.remember_me = true;
+    step02.site.providers = &[kit::Provider { name: "Google", path: "/login/google" }];
     let state = AppState { site: step02.site.clone(), pool, google };
     // This step's routes first; any other request is step 02's.
     let routes = routes(state).fallback_service(step02_solution::routes().with_state(step02));
@@ -118,7 +120,7 @@ fn routes(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ));
     Router::new()
-        .route("/", get(routes::home::show))
+        .route("/", get(step01_solution::routes::home::show))
         .merge(private)
         .merge(sign_in)
         .with_state(state)

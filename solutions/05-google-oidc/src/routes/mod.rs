@@ -3,7 +3,6 @@
 pub mod cabinet;
 pub mod callback;
 pub mod failure;
-pub mod home;
 pub mod login_google;
 pub mod me;
 
