@@ -60,8 +60,7 @@ async fn the_step_05_solution_gets_full_marks() {
 
 #[tokio::test]
 async fn the_step_05_solution_gets_full_marks_on_postgresql() {
-    let Some((server, _admin)) = common::postgres("the PostgreSQL grading of step 05").await
-    else {
+    let Some((server, _admin)) = common::postgres("the PostgreSQL grading of step 05").await else {
         return;
     };
     let options = Options { database_url: Some(server), ..common::quiet() };
