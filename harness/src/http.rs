@@ -158,15 +158,22 @@ impl Request<'_> {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(encode_form(&self.form));
         }
-        let answer = async {
-            let response = builder.send().await?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply { sent: sent.clone(), status, headers, body })
-        };
-        answer.await.map_err(|error| Failure::no_answer(sent, transport_words(&error)))
+        receive(builder, &sent)
+            .await
+            .map_err(|error| Failure::no_answer(sent, transport_words(&error)))
     }
+}
+
+/// Sends `request` and reads the whole answer, as a [`Reply`] to what was `sent`.
+pub async fn receive(
+    request: reqwest::RequestBuilder,
+    sent: &str,
+) -> Result<Reply, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    Ok(Reply { sent: sent.to_owned(), status, headers, body })
 }
 
 fn encode_form(fields: &[(String, String)]) -> String {

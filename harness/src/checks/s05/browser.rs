@@ -7,7 +7,7 @@ use std::{fmt::Write as _, time::Duration};
 
 use crate::{
     check::Failure,
-    http::{REQUEST_TIMEOUT, Reply, SetCookie, transport_words},
+    http::{REQUEST_TIMEOUT, Reply, SetCookie, receive, transport_words},
 };
 
 #[derive(Clone, Debug)]
@@ -110,14 +110,7 @@ impl Browser {
         if !cookie.is_empty() {
             request = request.header("cookie", cookie);
         }
-        let answer = async {
-            let response = request.send().await?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply { sent: sent.clone(), status, headers, body })
-        };
-        let reply = answer.await.map_err(|error| {
+        let reply = receive(request, &sent).await.map_err(|error| {
             let words = if error.is_timeout() {
                 format!("no answer within {} s", self.patience.as_secs_f32())
             } else {

@@ -60,10 +60,3 @@ pub async fn users_with_subject(cx: &Ctx, sub: &str) -> Result<Vec<UserRow>, Fai
         })
         .collect())
 }
-
-/// As [`users_with_subject`], or `None` when the table cannot be read:
-/// for checks that are about something else, and look at the rows only
-/// when they can (`s05.auto-register` fails on an unreadable table).
-pub async fn users_with_subject_if_readable(cx: &Ctx, sub: &str) -> Option<Vec<UserRow>> {
-    users_with_subject(cx, sub).await.ok()
-}
