@@ -2,6 +2,8 @@
 //! book includes, the security checklist (ASVS), and the headings the
 //! hints link to.
 
+pub mod listings;
+
 use std::fmt::Write as _;
 
 use crate::{check::Check, steps::Step};

@@ -12,6 +12,8 @@
 //! ```
 //!
 //! `// ANCHOR:` lines (for the book's includes) are dropped from exercises.
+//! The book shows the other side, [`solution_view`]: the solution's code
+//! without the markers and without what only the exercise gets.
 
 use std::{
     fmt, fs, io,
@@ -41,46 +43,94 @@ enum Mode {
 
 /// The exercise version of one Rust source file.
 pub fn cut(source: &str) -> Result<String, CutError> {
-    cut_commented(source, "//")
+    exercise_view(source, Comment::RUST)
 }
 
-/// The exercise version of a source file whose line comments start with
-/// `comment`: `//` for Rust, `--` for SQL migrations.
-pub fn cut_commented(source: &str, comment: &str) -> Result<String, CutError> {
+/// How a kind of source file writes a comment the markers live in: `//`
+/// for Rust, `--` for SQL, `{# ... #}` for askama templates.
+#[derive(Clone, Copy)]
+pub struct Comment {
+    pub open: &'static str,
+    pub close: &'static str,
+}
+
+impl Comment {
+    pub const RUST: Self = Self { open: "//", close: "" };
+    pub const SQL: Self = Self { open: "--", close: "" };
+    pub const TEMPLATE: Self = Self { open: "{#", close: "#}" };
+
+    /// The comment syntax of a file with this extension, if it can hold markers.
+    pub fn of_extension(extension: &str) -> Option<Self> {
+        match extension {
+            "rs" => Some(Self::RUST),
+            "sql" => Some(Self::SQL),
+            "html" => Some(Self::TEMPLATE),
+            _ => None,
+        }
+    }
+
+    /// What a line says if it is nothing but one such comment.
+    fn directive<'a>(&self, line: &'a str) -> Option<&'a str> {
+        let inner = line.trim().strip_prefix(self.open)?.strip_suffix(self.close)?;
+        Some(inner.trim())
+    }
+}
+
+/// A marker line of a solution, if `line` is one.
+#[derive(Clone, Copy, PartialEq)]
+enum Marker {
+    Cut,
+    As,
+    End,
+    Anchor,
+}
+
+fn marker(line: &str, comment: Comment) -> Option<Marker> {
+    match comment.directive(line)? {
+        "exercise:cut" => Some(Marker::Cut),
+        "exercise:as" => Some(Marker::As),
+        "exercise:end" => Some(Marker::End),
+        d if d.starts_with("ANCHOR:") || d.starts_with("ANCHOR_END:") => Some(Marker::Anchor),
+        _ => None,
+    }
+}
+
+/// The mode a region marker moves to, or where it is out of place.
+fn step(mode: Mode, marker: Marker, line: usize) -> Result<Mode, CutError> {
+    let (from, to, problem) = match marker {
+        Marker::Cut => (Mode::Keep, Mode::Cut, "`exercise:cut` inside a region"),
+        Marker::As => (Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"),
+        Marker::End => (Mode::Replace, Mode::Keep, "`exercise:end` without `exercise:as`"),
+        Marker::Anchor => return Ok(mode),
+    };
+    if mode != from {
+        return Err(CutError { line, problem });
+    }
+    Ok(to)
+}
+
+/// The exercise version of a source file: regions replaced, `//~` lines
+/// uncommented, anchors dropped.
+pub fn exercise_view(source: &str, comment: Comment) -> Result<String, CutError> {
     let mut out = String::with_capacity(source.len());
     let mut mode = Mode::Keep;
     let mut last = 0;
     for (index, line) in source.lines().enumerate() {
         let number = index + 1;
+        if let Some(marker) = marker(line, comment) {
+            mode = step(mode, marker, number)?;
+            if marker != Marker::Anchor {
+                last = number;
+            }
+            continue;
+        }
         let trimmed = line.trim_start();
-        let directive = trimmed.trim_end().strip_prefix(comment).map(str::trim_start);
-        let marker = match directive {
-            Some("exercise:cut") => Some((Mode::Keep, Mode::Cut, "`exercise:cut` inside a region")),
-            Some("exercise:as") => {
-                Some((Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"))
-            }
-            Some("exercise:end") => {
-                Some((Mode::Replace, Mode::Keep, "`exercise:end` without `exercise:as`"))
-            }
-            _ => None,
-        };
-        if let Some((from, to, problem)) = marker {
-            if mode != from {
-                return Err(CutError { line: number, problem });
-            }
-            mode = to;
-            last = number;
-            continue;
-        }
-        if directive.is_some_and(|d| d.starts_with("ANCHOR:") || d.starts_with("ANCHOR_END:")) {
-            continue;
-        }
         match mode {
             Mode::Keep => out.push_str(line),
             Mode::Cut => continue,
             Mode::Replace => {
-                match trimmed.strip_prefix(comment).and_then(|t| t.strip_prefix('~')) {
-                    Some(code) => {
+                match trimmed.strip_prefix(comment.open).and_then(|t| t.strip_prefix('~')) {
+                    Some(code) if comment.close.is_empty() => {
                         let indent = &line[..line.len() - trimmed.len()];
                         let code = code.strip_prefix(' ').unwrap_or(code);
                         if !code.is_empty() {
@@ -88,11 +138,38 @@ pub fn cut_commented(source: &str, comment: &str) -> Result<String, CutError> {
                             out.push_str(code);
                         }
                     }
-                    None => out.push_str(line),
+                    _ => out.push_str(line),
                 }
             }
         }
         out.push('\n');
+    }
+    if mode != Mode::Keep {
+        return Err(CutError { line: last, problem: "region not closed by `exercise:end`" });
+    }
+    Ok(out)
+}
+
+/// The solution as the book shows it: the code of every region, without
+/// the region markers and without what only the exercise gets (its TODOs
+/// and `//~` lines). Anchor lines stay, for mdBook to find; it drops them
+/// from what it includes.
+pub fn solution_view(source: &str, comment: Comment) -> Result<String, CutError> {
+    let mut out = String::with_capacity(source.len());
+    let mut mode = Mode::Keep;
+    let mut last = 0;
+    for (index, line) in source.lines().enumerate() {
+        let number = index + 1;
+        let marker = marker(line, comment);
+        if let Some(marker @ (Marker::Cut | Marker::As | Marker::End)) = marker {
+            mode = step(mode, marker, number)?;
+            last = number;
+            continue;
+        }
+        if mode != Mode::Replace {
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     if mode != Mode::Keep {
         return Err(CutError { line: last, problem: "region not closed by `exercise:end`" });
@@ -114,11 +191,11 @@ pub fn exercise_files(
     for relative in crate::files::files_under(solution_dir)? {
         let path = solution_dir.join(&relative);
         let bytes = fs::read(&path)?;
-        let contents = match relative.extension().and_then(|e| e.to_str()) {
-            Some(extension @ ("rs" | "sql")) => {
+        let syntax = relative.extension().and_then(|e| e.to_str()).and_then(Comment::of_extension);
+        let contents = match syntax {
+            Some(comment) => {
                 let text = String::from_utf8_lossy(&bytes);
-                let comment = if extension == "rs" { "//" } else { "--" };
-                cut_commented(&text, comment)
+                exercise_view(&text, comment)
                     .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?
                     .replace(&solution_lib, &exercise_lib)
                     .into_bytes()
@@ -150,6 +227,22 @@ mod tests {
     #[test]
     fn anchors_are_dropped_and_the_rest_kept() {
         assert_eq!(cut("// ANCHOR: a\nx();\n// ANCHOR_END: a\n").unwrap(), "x();\n");
+    }
+
+    #[test]
+    fn template_anchors_are_dropped_too() {
+        let template = "<p>\n{# ANCHOR: form #}\n<form>\n  {# ANCHOR_END: form #}\n";
+        assert_eq!(exercise_view(template, Comment::TEMPLATE).unwrap(), "<p>\n<form>\n");
+    }
+
+    #[test]
+    fn the_solution_view_keeps_the_answer_and_anchors_and_drops_the_rest() {
+        let source = "// ANCHOR: f\nfn f() {\n    // exercise:cut\n    real();\n    // exercise:as\n    // TODO: write it\n    //~ todo!()\n    // exercise:end\n}\n// ANCHOR_END: f\n";
+        assert_eq!(
+            solution_view(source, Comment::RUST).unwrap(),
+            "// ANCHOR: f\nfn f() {\n    real();\n}\n// ANCHOR_END: f\n"
+        );
+        assert_eq!(solution_view("// exercise:cut\nx\n", Comment::RUST).unwrap_err().line, 1);
     }
 
     #[test]

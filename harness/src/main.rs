@@ -126,8 +126,13 @@ enum Dev {
         #[arg(long)]
         check: bool,
     },
-    /// Writes the book's checks tables and security checklist from the registry.
-    Book,
+    /// Writes the book's checks tables and security checklist from the
+    /// registry, and its listings from the kit's files (or, with --check,
+    /// says which are stale).
+    Book {
+        #[arg(long)]
+        check: bool,
+    },
     /// Times the student's loop (save, build, grading) on each step.
     Bench {
         /// The steps to time (default: every step that has an exercise).
@@ -263,7 +268,7 @@ fn main() -> ExitCode {
                 harness::idp::serve_for_browser(port, config).await
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
-            Some(Command::Dev(Dev::Book)) => write_checks_tables(),
+            Some(Command::Dev(Dev::Book { check })) => write_book(check),
             Some(Command::Dev(Dev::Bench { steps, runs })) => {
                 let chosen: Result<Vec<&'static Step>, ExitCode> = if steps.is_empty() {
                     Ok(STEPS.iter().filter(|s| s.exercise_dir(&root).is_dir()).collect())
@@ -387,21 +392,54 @@ fn sync(check_only: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn write_checks_tables() -> ExitCode {
-    let dir = kit_root().join("book/src");
-    for step in STEPS {
-        let path = dir.join(book::checks_table_path(step));
-        if let Err(error) = std::fs::write(&path, book::checks_table(step)) {
+fn write_book(check: bool) -> ExitCode {
+    let root = kit_root();
+    let dir = root.join("book/src");
+    let mut tables: Vec<(String, String)> = STEPS
+        .iter()
+        .map(|step| (book::checks_table_path(step), book::checks_table(step)))
+        .collect();
+    tables.push((book::ASVS_TABLE_PATH.to_owned(), book::asvs_table(STEPS)));
+    if check {
+        let mut stale: Vec<String> = tables
+            .iter()
+            .filter(|(path, table)| {
+                std::fs::read_to_string(dir.join(path)).ok().as_ref() != Some(table)
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        match book::listings::stale(&root) {
+            Ok(listings) => stale.extend(listings.iter().map(|p| p.display().to_string())),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        for path in &stale {
+            eprintln!("book/src/{path}: stale");
+        }
+        if !stale.is_empty() {
+            eprintln!("run `cargo authlings dev book` to remake them");
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
+    for (path, table) in &tables {
+        let path = dir.join(path);
+        if let Err(error) = std::fs::write(&path, table) {
             eprintln!("error: cannot write {}: {error}", path.display());
             return ExitCode::FAILURE;
         }
         eprintln!("{}: written", path.display());
     }
-    let path = dir.join(book::ASVS_TABLE_PATH);
-    if let Err(error) = std::fs::write(&path, book::asvs_table(STEPS)) {
-        eprintln!("error: cannot write {}: {error}", path.display());
-        return ExitCode::FAILURE;
+    match book::listings::write(&root) {
+        Ok(count) => {
+            eprintln!("{}: {count} listings written", dir.join(book::listings::DIR).display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write the listings: {error}");
+            ExitCode::FAILURE
+        }
     }
-    eprintln!("{}: written", path.display());
-    ExitCode::SUCCESS
 }

@@ -50,3 +50,63 @@ fn the_instructor_chapter_and_the_checklist_are_in_the_contents() {
         assert!(summary.contains(&format!("]({page})")), "SUMMARY.md lists {page}");
     }
 }
+
+/// A chapter quotes the kit through the cleaned copies in
+/// `book/src/listings/`, by anchor or whole, never by line numbers: a line
+/// range shows other code as soon as the file changes.
+#[test]
+fn every_include_is_by_anchor_from_a_listing() {
+    let book_src = kit_root().join("book/src");
+    let includes = book::listings::book_includes(&book_src).unwrap();
+    assert!(includes.len() > 50, "the chapters' includes are found");
+    let mut wrong = Vec::new();
+    for include in &includes {
+        if include.selector.is_some() && include.anchor().is_none() {
+            wrong.push(format!("{}: a line range; put an ANCHOR in the file", include.describe()));
+        }
+        if include.file().starts_with("..") {
+            wrong.push(format!(
+                "{}: outside the book; include the cleaned copy under {}/",
+                include.describe(),
+                book::listings::DIR
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// What the reader sees of an included listing holds no exercise marker
+/// and no stray anchor line, and every anchor exists.
+#[test]
+fn no_listing_shows_a_marker() {
+    let book_src = kit_root().join("book/src");
+    let mut wrong = Vec::new();
+    for include in book::listings::book_includes(&book_src).unwrap() {
+        let Ok(text) = fs::read_to_string(book_src.join(include.file())) else {
+            wrong.push(format!("{}: no such file", include.describe()));
+            continue;
+        };
+        match book::listings::included_text(&text, include.anchor()) {
+            None => wrong.push(format!("{}: no such anchor", include.describe())),
+            Some(shown) if shown.trim().is_empty() => {
+                wrong.push(format!("{}: shows nothing", include.describe()));
+            }
+            Some(shown) => {
+                if let Some(line) = book::listings::marker_line(&shown) {
+                    wrong.push(format!("{}: shows `{}`", include.describe(), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_listings_are_current() {
+    let stale = book::listings::stale(&kit_root()).unwrap();
+    assert!(
+        stale.is_empty(),
+        "stale in book/src (run `cargo authlings dev book`):\n{}",
+        stale.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")
+    );
+}

@@ -64,6 +64,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
+// ANCHOR: cookie_layer
 /// tower-sessions with the cookie every step uses: `session`, `HttpOnly`,
 /// `SameSite=Lax` (so the cookie survives the top-level redirect back from
 /// an identity provider), `Path=/`, `Secure` when served over HTTPS, and no
@@ -78,6 +79,7 @@ pub fn cookie_layer<S: SessionStore + Clone>(store: S, config: &Config) -> Sessi
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnSessionEnd)
 }
+// ANCHOR_END: cookie_layer
 
 /// An in-memory store: sessions vanish when the server stops (step 03 fixes that).
 pub fn memory_layer(config: &Config) -> SessionManagerLayer<MemoryStore> {

@@ -2,6 +2,7 @@
 -- Times are Unix seconds, as in step 03's session files.
 
 -- exercise:cut
+-- ANCHOR: users
 CREATE TABLE users (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     -- Lower-cased: "Alice" and "alice" are one account.
@@ -11,6 +12,7 @@ CREATE TABLE users (
     password_hash TEXT,
     created_at    BIGINT  NOT NULL
 );
+-- ANCHOR_END: users
 
 CREATE TABLE sessions (
     -- The SHA-256 of the id in the cookie (hex), never the id itself: a

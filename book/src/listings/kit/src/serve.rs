@@ -1,0 +1,86 @@
+//! Starting, running and stopping a step server.
+
+use std::{error::Error, future::Future, process::ExitCode, time::Duration};
+
+use axum::Router;
+use tokio::{net::TcpListener, signal::unix::SignalKind};
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+use crate::{Config, static_files, unfinished};
+
+/// How long in-flight requests get after SIGTERM; the contract allows 5 s.
+const GRACE: Duration = Duration::from_secs(4);
+
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The whole life of a step server: read the environment, let `build` make
+/// the step's router, serve it with the static files until SIGTERM or Ctrl-C.
+/// Any error on the way is printed in one readable line, exit status 1.
+pub fn serve<F, Fut>(build: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = Result<Router, BoxError>>,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("cannot start the tokio runtime");
+    match runtime.block_on(run(build)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run<F, Fut>(build: F) -> Result<(), BoxError>
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = Result<Router, BoxError>>,
+{
+    let config = Config::from_env()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create DATA_DIR {}: {e}", config.data_dir.display()))?;
+    let app = build(config.clone())
+        .await?
+        .merge(static_files::router(&config.static_dir))
+        .layer(unfinished::layer())
+        .layer(TraceLayer::new_for_http());
+
+    let address = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    tracing::info!("listening on http://{address} (public URL {})", config.public_url);
+
+    // ANCHOR: shutdown
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return Ok(result?),
+        () = shutdown_signal() => {}
+    }
+    // The signal also reached the server's own shutdown future: let it drain
+    // what is in flight, but never for longer than the contract allows.
+    match tokio::time::timeout(GRACE, server).await {
+        Ok(result) => Ok(result?),
+        Err(_) => {
+            tracing::warn!("requests still running after {GRACE:?}; exiting anyway");
+            Ok(())
+        }
+    }
+    // ANCHOR_END: shutdown
+}
+
+async fn shutdown_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(SignalKind::terminate()).expect("cannot listen for SIGTERM");
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

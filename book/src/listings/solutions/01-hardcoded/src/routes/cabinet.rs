@@ -1,0 +1,24 @@
+//! `GET /cabinet`: the page only a signed-in user sees.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+};
+
+#[derive(Template)]
+#[template(path = "cabinet.html")]
+struct Cabinet {
+    page: kit::Page,
+    username: String,
+}
+
+// ANCHOR: show
+pub async fn show(State(site): State<kit::Site>, session: kit::Session) -> Response {
+    let Some(username) = session.current_user().await else {
+        return Redirect::to("/?next=%2Fcabinet").into_response();
+    };
+    let page = site.page("Cabinet", Some(username.clone()));
+    kit::render(&Cabinet { page, username })
+}
+// ANCHOR_END: show

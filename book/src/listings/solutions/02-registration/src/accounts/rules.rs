@@ -1,0 +1,66 @@
+//! What a username and a password may be (CONTRACT.md, "Users").
+
+use std::{collections::HashSet, sync::LazyLock};
+
+/// The longest password, in characters.
+pub const MAX_PASSWORD: usize = 128;
+
+/// The 30 000 most common passwords; see `fixtures/common-passwords.md`.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../../../../fixtures/common-passwords.txt").lines().collect());
+
+// ANCHOR: username
+/// 3 to 32 of `a-z 0-9 _ . -`; letters in either case, as names are
+/// compared without case.
+pub fn check_username(username: &str) -> Result<(), &'static str> {
+    if !(3..=32).contains(&username.len()) {
+        return Err("A username has 3 to 32 characters.");
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        return Err("A username may hold only letters a-z, digits, '_', '.' and '-'.");
+    }
+    Ok(())
+}
+// ANCHOR_END: username
+
+// ANCHOR: password
+/// 8 to 128 characters of any kind, not the username, not a common one.
+/// Never truncated: every character counts.
+pub fn check_password(username: &str, password: &str) -> Result<(), &'static str> {
+    if !(8..=MAX_PASSWORD).contains(&password.chars().count()) {
+        return Err("A password has 8 to 128 characters.");
+    }
+    if password.to_lowercase() == username.to_lowercase() {
+        return Err("A password must not be the username.");
+    }
+    if COMMON.contains(password.to_lowercase().as_str()) {
+        return Err("This password is one of the most common ones: choose another.");
+    }
+    Ok(())
+}
+// ANCHOR_END: password
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_contract() {
+        for good in ["bob", "Alice", "a.b-c_9", &"x".repeat(32)] {
+            assert_eq!(check_username(good), Ok(()), "{good}");
+        }
+        for bad in ["", "ab", &"x".repeat(33), "a b", "<b>", "ünï", "a/b"] {
+            assert!(check_username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_follow_the_contract() {
+        assert_eq!(check_password("bob", "a 'quoted' \"pass\" ü"), Ok(()));
+        assert_eq!(check_password("bob", &"ü".repeat(128)), Ok(()));
+        for bad in ["short", &"x".repeat(129), "BobBobBob", "password1", "Baseball1"] {
+            let username = if bad == "BobBobBob" { "bobbobbob" } else { "bob" };
+            assert!(check_password(username, bad).is_err(), "{bad}");
+        }
+    }
+}

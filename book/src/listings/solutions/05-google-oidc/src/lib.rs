@@ -1,0 +1,122 @@
+//! Step 05: Sign in with Google. The browser goes to Google, comes back with
+//! a code, and the server trades the code for an ID token that it checks
+//! before it believes who signed in: OpenID Connect's authorization code
+//! flow, with PKCE, state and nonce. Someone new gets an account at their
+//! first sign-in.
+//!
+//! Everything else is step 04's app, used as a crate: password accounts and
+//! sessions in SQL, remember-me, registration, sign-out. The home page is
+//! step 01's, told to offer Google (`kit::Site::providers`); the pages that
+//! now say more (the cabinet, `/api/me`) are this step's; every other route
+//! falls through to step 02's.
+
+pub mod db;
+pub mod oidc;
+pub mod pending;
+pub mod profile;
+mod routes;
+pub mod username;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::FromRef,
+    http::{HeaderValue, header::REFERRER_POLICY},
+    routing::get,
+};
+use sqlx::AnyPool;
+use step02_solution::Accounts;
+use step04_solution::{remember, store::SqlStore, users::SqlUsers};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The name Google's accounts and sign-ins are kept under, in `users` and
+/// `oidc_pending` (`provider`), and shown by `/api/me`.
+pub const GOOGLE: &str = "google";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub site: kit::Site,
+    pub pool: AnyPool,
+    /// `None` when OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is missing: the
+    /// server still runs, with password sign-in only.
+    pub google: Option<Arc<oidc::Provider>>,
+}
+
+impl AppState {
+    /// The provider called `name`, if the server can sign in with it.
+    pub fn provider(&self, name: &str) -> Option<&oidc::Provider> {
+        match name {
+            GOOGLE => self.google.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl FromRef<AppState> for kit::Site {
+    fn from_ref(state: &AppState) -> Self {
+        state.site.clone()
+    }
+}
+
+// ANCHOR: app
+pub async fn app(config: &kit::Config) -> Result<Router, kit::serve::BoxError> {
+    app_with(config, google(config)?).await
+}
+
+/// The app, signing in with `google`: tests give a provider whose time
+/// limits are shorter.
+pub async fn app_with(
+    config: &kit::Config,
+    google: Option<Arc<oidc::Provider>>,
+) -> Result<Router, kit::serve::BoxError> {
+    let pool = db::open(config).await?;
+    let store = SqlStore::new(pool.clone(), config.session_ttl);
+    store.clone().spawn_sweep();
+    pending::spawn_sweep(pool.clone());
+    let accounts = Accounts::new(SqlUsers::new(pool.clone()));
+    let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
+    step02.site.remember_me = true;
+    step02.site.providers = &[kit::Provider { name: "Google", path: "/login/google" }];
+    let state = AppState { site: step02.site.clone(), pool, google };
+    // This step's routes first; any other request is step 02's.
+    let routes = routes(state).fallback_service(step02_solution::routes().with_state(step02));
+    let routes = remember::with_sql_sessions(routes, store, config);
+    Ok(step02_solution::refuse_cross_site(routes, config))
+}
+// ANCHOR_END: app
+
+/// Google (or `OIDC_ISSUER`), when the server has a client id and secret.
+/// Nothing is fetched yet: the provider may be unreachable at start.
+fn google(config: &kit::Config) -> Result<Option<Arc<oidc::Provider>>, oidc::Error> {
+    let Some(settings) = oidc::Settings::from_config(config) else {
+        tracing::warn!(
+            "OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is not set: Sign in with Google is off"
+        );
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(oidc::Provider::new(settings)?)))
+}
+
+fn routes(state: AppState) -> Router {
+    let private = Router::new()
+        .route("/cabinet", get(routes::cabinet::show))
+        .route("/api/me", get(routes::me::show))
+        .layer(kit::private::no_store());
+    // The sign-in's two legs carry one-time secrets in their URLs: no cache
+    // keeps their answers, and no Referer repeats their addresses.
+    let sign_in = Router::new()
+        .route("/login/google", get(routes::login_google::start))
+        .route("/auth/callback", get(routes::callback::finish))
+        .layer(kit::private::no_store())
+        .layer(SetResponseHeaderLayer::overriding(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ));
+    Router::new()
+        .route("/", get(step01_solution::routes::home::show))
+        .merge(private)
+        .merge(sign_in)
+        .with_state(state)
+}

@@ -1,0 +1,231 @@
+//! Validating the ID token (OpenID Connect Core 1.0, section 3.1.3.7):
+//! the provider's signed statement of who signed in, for whom, and when.
+//! Every check below stops a real attack; none is optional.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{DecodingKey, Validation, errors::ErrorKind, jwk::KeyAlgorithm};
+use serde::Deserialize;
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use super::{Error, Invalid, Provider};
+
+/// How far the provider's clock and ours may disagree, in seconds.
+pub const LEEWAY: u64 = 60;
+
+/// OpenID Connect Core section 2: `sub` is at most 255 ASCII characters.
+const MAX_SUBJECT: usize = 255;
+/// The longest address mail reaches: RFC 5321 section 4.5.3.1.3 allows a
+/// path of 256 bytes, angle brackets included.
+const MAX_EMAIL: usize = 254;
+/// Longer than any name a person goes by, in bytes.
+const MAX_NAME: usize = 256;
+/// Google's picture addresses are about 100 bytes; some servers refuse
+/// URLs past 2 KiB.
+const MAX_PICTURE: usize = 2048;
+
+/// What the app believes about the user once the token is valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The user's id at the provider: never reassigned, never changed. The
+    /// only claim an account may be found by.
+    pub subject: String,
+    /// Shown to the user, never used to find an account: an address can
+    /// change hands, and some providers do not check it.
+    pub email: Option<String>,
+    /// The provider checked that `email` reaches this user. Only then is
+    /// the address theirs: anyone can claim any address at a provider
+    /// that does not check.
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub picture: Option<String>,
+}
+
+/// The JOSE header: how the token says it was signed.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+/// The claims checked here or kept; jsonwebtoken checks `iss`, `aud`,
+/// `exp` and `nbf` on its own copy of them.
+#[derive(Deserialize)]
+struct Claims {
+    /// Read only to refuse a list: an ID token has one issuer.
+    #[serde(rename = "iss")]
+    _issuer: String,
+    sub: String,
+    /// One string or a list of them (RFC 7519 section 4.1.3); jsonwebtoken
+    /// has checked that it names us, not that it names only us.
+    aud: Value,
+    azp: Option<String>,
+    iat: i64,
+    nonce: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Verified,
+    name: Option<String>,
+    picture: Option<String>,
+}
+
+/// `email_verified`: a boolean, though some providers write it as a string.
+#[derive(Default, Deserialize)]
+#[serde(untagged)]
+enum Verified {
+    Bool(bool),
+    Text(String),
+    #[default]
+    Absent,
+}
+
+impl TryFrom<Claims> for Identity {
+    type Error = Invalid;
+
+    /// The identity in a token's claims, checked and bounded before any of
+    /// it reaches the database or a page.
+    fn try_from(claims: Claims) -> Result<Self, Invalid> {
+        // An ID token is about someone, named as section 2 allows. Printable
+        // characters only: the id goes into logs too.
+        let printable = |byte: u8| (b' '..=b'~').contains(&byte);
+        let sub = claims.sub;
+        if sub.is_empty() || sub.len() > MAX_SUBJECT || !sub.bytes().all(printable) {
+            return Err(Invalid::Malformed);
+        }
+        // The rest is only shown. A claim too long to be real is dropped,
+        // not cut (a cut address is another address), and signs in anyway.
+        let email = within(claims.email, MAX_EMAIL);
+        let email_verified = email.is_some()
+            && match claims.email_verified {
+                Verified::Bool(verified) => verified,
+                Verified::Text(text) => text == "true",
+                Verified::Absent => false,
+            };
+        Ok(Self {
+            subject: sub,
+            email,
+            email_verified,
+            name: within(claims.name, MAX_NAME),
+            picture: within(claims.picture, MAX_PICTURE),
+        })
+    }
+}
+
+/// `claim`, unless it is longer than `max` bytes.
+fn within(claim: Option<String>, max: usize) -> Option<String> {
+    claim.filter(|value| value.len() <= max)
+}
+
+impl Provider {
+    // ANCHOR: validate
+    /// The identity in `id_token`, if it is a valid ID token from our
+    /// provider, for this client, made for the sign-in that sent `nonce`.
+    pub async fn validate(&self, id_token: &str, nonce: &str) -> Result<Identity, Error> {
+        let discovered = self.discovered().await?;
+        let header = header(id_token)?;
+
+        // ANCHOR: alg
+        // The header says how the token was signed, but the provider
+        // decides how it signs. An `alg` the token picks for itself is how
+        // `none` (no signature) and HS256 keyed with the public key (which
+        // anyone has) get accepted.
+        let algorithm = (discovered.algorithms.iter().copied())
+            .find(|allowed| header.alg.parse() == Ok(*allowed))
+            .ok_or(Invalid::Algorithm)?;
+        // ANCHOR_END: alg
+
+        // ANCHOR: kid
+        // The key the token names, among the provider's published keys.
+        let kid = header.kid.ok_or(Invalid::UnknownKey)?;
+        let jwk = self.key(&kid).await?;
+        if jwk.common.key_algorithm.is_some_and(|alg| alg != KeyAlgorithm::from(algorithm)) {
+            return Err(Invalid::Algorithm.into());
+        }
+        let key = DecodingKey::from_jwk(&jwk).map_err(|_| Invalid::UnknownKey)?;
+        // ANCHOR_END: kid
+
+        // ANCHOR: signature
+        // The signature, then: `iss` exactly the issuer (a prefix is not
+        // enough), `aud` naming this client, `exp` not passed and `nbf`
+        // reached (give or take LEEWAY).
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.client_id]);
+        validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY;
+        let claims: Claims =
+            jsonwebtoken::decode(id_token, &key, &validation).map_err(invalid)?.claims;
+        // ANCHOR_END: signature
+
+        // ANCHOR: azp
+        // `aud` names us and nobody else. A token that lists another party
+        // too was issued to that party as well, which could hand it on to
+        // sign in here as its user; section 3.1.3.7 (point 3) refuses
+        // audiences the client does not trust, and we trust none but us.
+        let client_id = self.settings.client_id.as_str();
+        let only_us = match &claims.aud {
+            Value::String(aud) => aud == client_id,
+            Value::Array(list) => {
+                matches!(list.as_slice(), [Value::String(aud)] if aud == client_id)
+            }
+            _ => false,
+        };
+        if !only_us {
+            return Err(Invalid::Audience.into());
+        }
+        // `azp`, the party the token was issued to: when present it must be
+        // us too.
+        if claims.azp.as_deref().is_some_and(|azp| azp != client_id) {
+            return Err(Invalid::AuthorizedParty.into());
+        }
+        // ANCHOR_END: azp
+
+        // ANCHOR: iat
+        // Issued in the future: a clock that is wrong, or a token made to
+        // be used later. Either way, not now.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if claims.iat > now.saturating_add(LEEWAY as i64) {
+            return Err(Invalid::NotYetValid.into());
+        }
+        // ANCHOR_END: iat
+
+        // ANCHOR: nonce
+        // The nonce this browser's sign-in sent: a token from another
+        // sign-in, even this user's, is a replay.
+        let sent_back = claims.nonce.as_deref().unwrap_or_default();
+        if nonce.is_empty() || !bool::from(sent_back.as_bytes().ct_eq(nonce.as_bytes())) {
+            return Err(Invalid::Nonce.into());
+        }
+        // ANCHOR_END: nonce
+
+        Ok(Identity::try_from(claims)?)
+    }
+    // ANCHOR_END: validate
+}
+
+/// The token's header, read before its signature is checked: only to
+/// learn which key to check it with.
+fn header(token: &str) -> Result<Header, Invalid> {
+    let encoded = token.split('.').next().unwrap_or_default();
+    let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| Invalid::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)
+}
+
+/// Which check jsonwebtoken's error says failed.
+fn invalid(error: jsonwebtoken::errors::Error) -> Error {
+    let invalid = match error.kind() {
+        ErrorKind::InvalidSignature => Invalid::Signature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => Invalid::Algorithm,
+        ErrorKind::InvalidIssuer => Invalid::Issuer,
+        ErrorKind::InvalidAudience => Invalid::Audience,
+        ErrorKind::ExpiredSignature => Invalid::Expired,
+        ErrorKind::ImmatureSignature => Invalid::NotYetValid,
+        _ => Invalid::Malformed,
+    };
+    invalid.into()
+}
+
+#[cfg(test)]
+mod tests;
