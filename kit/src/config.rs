@@ -1,6 +1,10 @@
 //! Settings from the environment, with the defaults a plain `cargo run` gets.
 
-use std::{env, fmt, path::PathBuf, time::Duration};
+use std::{
+    env, fmt,
+    path::{Component, Path, PathBuf},
+    time::Duration,
+};
 
 /// Where the kit lives: `fixtures/` is found relative to it.
 pub const KIT_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -43,8 +47,37 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The data folder a step gets when `DATA_DIR` is not set, from the path
+/// of its `main.rs` (`<kit>/exercises/04-db-sessions/src/main.rs`):
+/// `data/04-db-sessions`, and `data/04-db-sessions-solution` for the
+/// reference solution. Each step, and the solution apart from the
+/// exercise, has its own: their migrations differ, and sqlx refuses a
+/// database whose applied migrations are not the binary's.
+pub fn step_data_dir(main_file: impl AsRef<Path>) -> PathBuf {
+    let parts: Vec<&str> = main_file
+        .as_ref()
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => name.to_str(),
+            _ => None,
+        })
+        .collect();
+    let Some(src) = parts.iter().rposition(|&part| part == "src") else {
+        return PathBuf::from("data");
+    };
+    match src.checked_sub(1).map(|at| (at, parts[at])) {
+        Some((at, step)) if at > 0 && parts[at - 1] == "solutions" => {
+            PathBuf::from("data").join(format!("{step}-solution"))
+        }
+        Some((_, step)) => PathBuf::from("data").join(step),
+        None => PathBuf::from("data"),
+    }
+}
+
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    /// The settings in the environment; `DATA_DIR` defaults to
+    /// `default_data_dir` (a step's own, [`step_data_dir`]).
+    pub fn from_env(default_data_dir: PathBuf) -> Result<Self, ConfigError> {
         let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
         let port = parse("PORT", 5000)?;
         let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
@@ -57,7 +90,7 @@ impl Config {
         Ok(Self {
             host,
             port,
-            data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            data_dir: var("DATA_DIR").map_or(default_data_dir, PathBuf::from),
             static_dir: var("STATIC_DIR")
                 .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
             public_url,
@@ -88,5 +121,24 @@ fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Conf
             variable: name,
             problem: format!("{raw:?} is not a valid number"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_step_has_its_own_data_folder() {
+        let cases = [
+            ("exercises/04-db-sessions/src/main.rs", "data/04-db-sessions"),
+            ("solutions/04-db-sessions/src/main.rs", "data/04-db-sessions-solution"),
+            ("/home/u/kit/exercises/05-google-oidc/src/main.rs", "data/05-google-oidc"),
+            ("/srv/alice/04-db-sessions/src/main.rs", "data/04-db-sessions"),
+            ("main.rs", "data"),
+        ];
+        for (main, expected) in cases {
+            assert_eq!(step_data_dir(main), PathBuf::from(expected), "{main}");
+        }
     }
 }

@@ -97,7 +97,7 @@ pub async fn open_with(url: &str, later: Option<Later>) -> Result<AnyPool, Error
             Err(MigrateError::VersionMismatch(version)) => {
                 return Err(format!(
                     "migration {version} changed after it ran on {}. sqlx refuses to guess; \
-                     while developing, delete the database (data/app.db) to start afresh; \
+                     while developing, delete that database to start afresh; \
                      once it holds real data, put the change in a new migration instead",
                     redacted(url)
                 )

@@ -1,13 +1,13 @@
 //! Starting, running and stopping a step server.
 
-use std::{error::Error, future::Future, process::ExitCode, time::Duration};
+use std::{error::Error, future::Future, path::PathBuf, process::ExitCode, time::Duration};
 
 use axum::Router;
 use tokio::{net::TcpListener, signal::unix::SignalKind};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
-use crate::{Config, static_files, unfinished};
+use crate::{Config, config::step_data_dir, static_files, unfinished};
 
 /// How long in-flight requests get after SIGTERM; the contract allows 5 s.
 const GRACE: Duration = Duration::from_secs(4);
@@ -17,6 +17,10 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 /// The whole life of a step server: read the environment, let `build` make
 /// the step's router, serve it with the static files until SIGTERM or Ctrl-C.
 /// Any error on the way is printed in one readable line, exit status 1.
+///
+/// `#[track_caller]` gives the step's `main.rs`, whose folder names the
+/// step's own default data folder (see [`step_data_dir`]).
+#[track_caller]
 pub fn serve<F, Fut>(build: F) -> ExitCode
 where
     F: FnOnce(Config) -> Fut,
@@ -28,7 +32,8 @@ where
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("cannot start the tokio runtime");
-    match runtime.block_on(run(build)) {
+    let data_dir = step_data_dir(std::panic::Location::caller().file());
+    match runtime.block_on(run(build, data_dir)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -37,12 +42,12 @@ where
     }
 }
 
-async fn run<F, Fut>(build: F) -> Result<(), BoxError>
+async fn run<F, Fut>(build: F, default_data_dir: PathBuf) -> Result<(), BoxError>
 where
     F: FnOnce(Config) -> Fut,
     Fut: Future<Output = Result<Router, BoxError>>,
 {
-    let config = Config::from_env()?;
+    let config = Config::from_env(default_data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create DATA_DIR {}: {e}", config.data_dir.display()))?;
     let app = build(config.clone())
