@@ -1,5 +1,5 @@
 //! The Authlings grader: builds a step server, starts it in a sandbox, and
-//! checks it from the outside, over HTTP, against `CONTRACT.md`.
+//! checks it from the outside, over HTTP, against `book/src/contract.md`.
 //!
 //! The pieces, in the order a grading run uses them: [`steps`] names what
 //! can be graded, [`target`] turns "the exercise" or "this command" into a

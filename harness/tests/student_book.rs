@@ -46,7 +46,7 @@ fn every_requirement_a_check_names_is_explained() {
 #[test]
 fn the_instructor_chapter_and_the_checklist_are_in_the_contents() {
     let summary = fs::read_to_string(kit_root().join("book/src/SUMMARY.md")).unwrap();
-    for page in ["instructors.md", "asvs.md"] {
+    for page in ["instructors.md", "asvs.md", "contract.md"] {
         assert!(summary.contains(&format!("]({page})")), "SUMMARY.md lists {page}");
     }
 }

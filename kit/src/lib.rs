@@ -3,7 +3,7 @@
 //! Every step's `main` reads a [`Config`], builds its own router of the
 //! routes it teaches, and hands it to [`serve`], which adds the static files,
 //! the safety net for unfinished code and graceful shutdown. Everything here
-//! follows `CONTRACT.md`; the step crates hold only their concept.
+//! follows `book/src/contract.md`; the step crates hold only their concept.
 
 pub mod config;
 pub mod memory_store;

@@ -1,7 +1,7 @@
 //! The flaws the `mutant` binary can be started with.
 //!
 //! `mutant <step> --flaw <name>` is an independent implementation of a step
-//! server (see `CONTRACT.md`) with exactly one thing wrong. The harness's own
+//! server (see `book/src/contract.md`) with exactly one thing wrong. The harness's own
 //! tests start every flaw of a step and expect each check listed in
 //! [`Flaw::breaks`] to fail, which proves that the check can fail at all.
 //! The flaw [`NONE`] is a fully correct server: every check must pass.
@@ -15,7 +15,7 @@ pub const STEPS: &[&str] = &["01", "02", "03", "04", "05"];
 /// One deliberate mistake in one step's server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flaw {
-    /// The step, as in `CONTRACT.md`: `"01"`.
+    /// The step, as in `book/src/contract.md`: `"01"`.
     pub step: &'static str,
     /// What `--flaw` takes: `"cookie-max-age"`.
     pub name: &'static str,

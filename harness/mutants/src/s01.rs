@@ -1,4 +1,4 @@
-//! Step 01 (`01-hardcoded`), written from `CONTRACT.md` alone: a login form,
+//! Step 01 (`01-hardcoded`), written from `book/src/contract.md` alone: a login form,
 //! a protected page, static files and an in-memory session map. Every
 //! deliberate flaw is one `if self.has("...")` away from the correct code.
 

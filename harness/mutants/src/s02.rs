@@ -1,4 +1,4 @@
-//! Step 02 (`02-registration`), written from `CONTRACT.md` alone: people
+//! Step 02 (`02-registration`), written from `book/src/contract.md` alone: people
 //! register into `$DATA_DIR/users.json` (argon2id hashes; see
 //! `users_file.rs`), sign out, get a new session id at every sign-in, POSTs
 //! from other sites are refused, and failed sign-ins are throttled per

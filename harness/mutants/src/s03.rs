@@ -1,4 +1,4 @@
-//! Step 03 (`03-file-sessions`), written from `CONTRACT.md` alone: step 02's
+//! Step 03 (`03-file-sessions`), written from `book/src/contract.md` alone: step 02's
 //! server on sessions kept as JSON files in `$DATA_DIR/sessions/`, behind a
 //! cookie `<id>.<sig>` signed with HMAC-SHA256 by hand. Every deliberate
 //! flaw is one `if self.has("...")` away from the correct code.

@@ -1,4 +1,4 @@
-//! Step 04 (`04-db-sessions`), written from `CONTRACT.md` alone: step 02's
+//! Step 04 (`04-db-sessions`), written from `book/src/contract.md` alone: step 02's
 //! routes with accounts and sessions in SQL through sqlx's Any driver,
 //! SQLite in `$DATA_DIR/app.db` unless `DATABASE_URL` names a PostgreSQL
 //! database. A session is a row and nothing more, read on every request,

@@ -1,4 +1,4 @@
-//! Step 05 (`05-google-oidc`), written from `CONTRACT.md` alone: step 04's
+//! Step 05 (`05-google-oidc`), written from `book/src/contract.md` alone: step 04's
 //! server as it is, with Sign in with Google in front of it. The routes of
 //! step 05 are served here; every other request goes to step 04's app,
 //! which keeps serving the password accounts and reads the sessions this

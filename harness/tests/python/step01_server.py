@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Authlings step 01 in Python, written from the contract (CONTRACT.md) alone.
+"""Authlings step 01 in Python, written from the contract (book/src/contract.md) alone.
 
 A login form, a protected page, static files and a session cookie, with the
 users of fixtures/users.toml built in. Standard library only, Python 3.11+.

@@ -1,4 +1,4 @@
-//! What a username and a password may be (CONTRACT.md, "Users").
+//! What a username and a password may be (book/src/contract.md, "Users and passwords").
 
 use std::{collections::HashSet, sync::LazyLock};
 
