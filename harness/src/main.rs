@@ -105,7 +105,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Runs the mock OpenID provider alone, to try steps 05 and 06 in a browser.
+    /// Runs the mock OpenID provider alone, to try step 05 in a browser (step 06,
+    /// Microsoft, is planned).
     Idp {
         /// The port on 127.0.0.1 (0: any free one).
         #[arg(long, default_value_t = harness::idp::DEFAULT_PORT)]

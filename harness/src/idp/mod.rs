@@ -1,6 +1,6 @@
-//! A mock OpenID provider: real OpenID Connect on loopback, so that steps 05
-//! and 06 can be graded, and tried in a browser, with no Google account and
-//! no network.
+//! A mock OpenID provider: real OpenID Connect on loopback, so that step 05
+//! (and the planned step 06) can be graded, and tried in a browser, with no
+//! Google account and no network.
 //!
 //! It is as strict as a careful provider: registered clients only, redirect
 //! URIs compared exactly, client authentication, PKCE with S256 required,
