@@ -103,8 +103,8 @@ fn the_contract_names_only_real_checks_and_every_step() {
     for word in contract.split('`').skip(1).step_by(2) {
         let looks_like_id = word.len() > 4
             && word.starts_with('s')
-            && word[1..3].chars().all(|c| c.is_ascii_digit())
-            && word[3..].starts_with('.');
+            && word.get(1..3).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+            && word.get(3..).is_some_and(|rest| rest.starts_with('.'));
         assert!(!looks_like_id || ids.contains(word), "contract.md names {word}, no such check");
     }
     for step in STEPS {

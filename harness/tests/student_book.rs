@@ -143,3 +143,30 @@ fn step_06_is_named_only_as_planned() {
     assert!(wrong.is_empty(), "step 06 named as if it existed:\n{}", wrong.join("\n---\n"));
     assert!(!STEPS.iter().any(|step| step.id == "06"), "step 06 exists: drop this test");
 }
+
+/// A check id the prose names (in backticks) is one the harness registers,
+/// so a renamed or dropped check cannot leave the book pointing at nothing.
+#[test]
+fn every_check_the_book_names_exists() {
+    let ids: Vec<&str> =
+        STEPS.iter().flat_map(|step| (step.checks)()).map(|check| check.id).collect();
+    let mut unknown = Vec::new();
+    for entry in fs::read_dir(kit_root().join("book/src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for word in text.split('`').skip(1).step_by(2) {
+            let looks_like_id = word.len() > 4
+                && word.starts_with('s')
+                && word.get(1..3).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+                && word.get(3..).is_some_and(|rest| rest.starts_with('.'))
+                && !word.contains(' ');
+            if looks_like_id && !ids.contains(&word) {
+                unknown.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "no such check:\n{}", unknown.join("\n"));
+}
