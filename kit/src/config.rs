@@ -48,14 +48,23 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// The data folder a step gets when `DATA_DIR` is not set, from the path
-/// of its `main.rs` (`<kit>/exercises/04-db-sessions/src/main.rs`):
-/// `data/04-db-sessions`, and `data/04-db-sessions-solution` for the
-/// reference solution. Each step, and the solution apart from the
+/// of its `main.rs` (`exercises/04-db-sessions/src/main.rs`):
+/// `data/04-db-sessions` in the kit's folder, and
+/// `data/04-db-sessions-solution` for the reference solution, wherever the
+/// server is started from. Each step, and the solution apart from the
 /// exercise, has its own: their migrations differ, and sqlx refuses a
 /// database whose applied migrations are not the binary's.
 pub fn step_data_dir(main_file: impl AsRef<Path>) -> PathBuf {
+    kit_dir().join(step_data_folder(main_file.as_ref()))
+}
+
+/// The kit's folder, without the `kit/..` of [`KIT_ROOT`].
+fn kit_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(KIT_ROOT))
+}
+
+fn step_data_folder(main_file: &Path) -> PathBuf {
     let parts: Vec<&str> = main_file
-        .as_ref()
         .components()
         .filter_map(|c| match c {
             Component::Normal(name) => name.to_str(),
@@ -138,7 +147,7 @@ mod tests {
             ("main.rs", "data"),
         ];
         for (main, expected) in cases {
-            assert_eq!(step_data_dir(main), PathBuf::from(expected), "{main}");
+            assert_eq!(step_data_dir(main), kit_dir().join(expected), "{main}");
         }
     }
 }
