@@ -234,7 +234,7 @@ impl Walk<'_> {
             "GET /logout to show a sign-out button (a form posting to /logout)".into()
         })
         .await?;
-        self.shot("sign-out", "Signing out", "GET /logout only asks; the button signs out.")
+        self.shot("sign-out", "Signing out", "`GET /logout` only asks; the button signs out.")
             .await?;
         self.click_away(LOGOUT_SUBMIT).await?;
         self.expect_signed_out("signing out").await
