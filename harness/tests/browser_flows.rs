@@ -112,3 +112,46 @@ async fn a_strict_session_cookie_is_lost_on_the_way_back_from_the_provider() {
     assert_eq!(broken.stage, "back from the provider", "{broken}");
     assert!(broken.url.contains("/?next=%2Fcabinet"), "{broken}");
 }
+
+/// What a student runs: the PNGs, each the window's size, and a README.md
+/// that shows every one of them in order.
+#[tokio::test]
+async fn the_screenshots_command_writes_pngs_and_a_page_listing_them() {
+    let test = "the_screenshots_command_writes_pngs_and_a_page_listing_them";
+    if let Err(why) = Chromium::find() {
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let _turn = TURN.lock().await;
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_authlings"))
+        .args(["screenshots", "01", "--solution", "--out"])
+        .arg(out.path())
+        .output()
+        .await
+        .expect("authlings runs");
+    assert!(
+        run.status.success(),
+        "authlings screenshots 01 --solution: {}\n{}",
+        run.status,
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let page = std::fs::read_to_string(out.path().join("README.md")).expect("README.md");
+    let mut pngs: Vec<String> = std::fs::read_dir(out.path())
+        .expect("the folder")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".png"))
+        .collect();
+    pngs.sort();
+    assert_eq!(pngs.len(), 4, "{pngs:?}");
+    let mut from = 0;
+    for png in &pngs {
+        let link = format!("]({png})");
+        let at = page[from..].find(&link).unwrap_or_else(|| panic!("{link} in order in:\n{page}"));
+        from += at + link.len();
+        let bytes = std::fs::read(out.path().join(png)).expect("the PNG");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png} is a PNG");
+        let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        assert_eq!((size(16), size(20)), harness::browser::WINDOW, "{png}'s size");
+    }
+}
