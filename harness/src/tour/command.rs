@@ -4,7 +4,10 @@
 use std::{path::Path, process::ExitCode};
 
 use super::{Broken, Shot, Site, gallery, walk};
-use crate::{browser::Chromium, kit_root::kit_root, steps::STEPS, steps::Step, target::Target};
+use crate::{
+    browser::Chromium, kit_root::kit_root, server::free_port, steps::STEPS, steps::Step,
+    target::Target,
+};
 
 /// Builds and starts `target`, walks its flows in a fresh chromium, and
 /// stops everything again.
@@ -14,10 +17,20 @@ pub async fn shoot(
     chromium: &Chromium,
     echo_build: bool,
 ) -> anyhow::Result<Vec<Shot>> {
+    shoot_on(step, target, chromium, echo_build, free_port()).await
+}
+
+async fn shoot_on(
+    step: &Step,
+    target: &Target,
+    chromium: &Chromium,
+    echo_build: bool,
+    port: u16,
+) -> anyhow::Result<Vec<Shot>> {
     let program = target.program(step, &kit_root(), echo_build).await.map_err(|build| {
         anyhow::anyhow!("the server did not build: {}\n{}", build.summary, build.diagnostics)
     })?;
-    let site = Site::start(step, program).await?;
+    let site = Site::start_on(step, program, port).await?;
     let walked = match chromium.start().await {
         Ok(browser) => {
             let walked = walk(step, &site, &browser).await;
@@ -76,7 +89,7 @@ pub async fn book() -> ExitCode {
     };
     let dir = kit_root().join("book/src/screenshots");
     for step in STEPS {
-        let shots = match shoot(step, &Target::Solution, &chromium, false).await {
+        let shots = match shoot_on(step, &Target::Solution, &chromium, false, book_port()).await {
             Ok(shots) => shots,
             Err(error) => return failed(&error, &dir.join(step.id)),
         };
@@ -91,6 +104,17 @@ pub async fn book() -> ExitCode {
         eprintln!("{}: {} screenshots", page_path.display(), shots.len());
     }
     ExitCode::SUCCESS
+}
+
+/// The port a student's server has by default, when it is free: the
+/// provider's page shows the address it sends the browser back to, and the
+/// book's picture of it should not change at every run.
+fn book_port() -> u16 {
+    const STUDENTS: u16 = 5000;
+    match std::net::TcpListener::bind(("127.0.0.1", STUDENTS)) {
+        Ok(_) => STUDENTS,
+        Err(_) => free_port(),
+    }
 }
 
 /// Says what went wrong; a broken page is kept as `broken.png` to look at.

@@ -17,6 +17,9 @@ const COMMON_PASSWORD: &str = "password123";
 /// The test user of the mock provider who presses Allow (`fixtures/idp.toml`).
 const PROVIDER_NAME: &str = "Alice Liddell";
 
+/// How long a page is left to settle before its picture is taken.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
 const LOGIN_FORM: &str = r#"form[action="/login"]"#;
 const LOGIN_SUBMIT: &str = r#"form[action="/login"] button, form[action="/login"] [type="submit"]"#;
 const LOGOUT_SUBMIT: &str =
@@ -322,6 +325,10 @@ impl Walk<'_> {
         title: &'static str,
         caption: &'static str,
     ) -> anyhow::Result<()> {
+        // Links turn "visited" a moment after a page loads, as the browser's
+        // history catches up: without the pause a picture changes from run
+        // to run.
+        tokio::time::sleep(SETTLE).await;
         let png = self.browser.screenshot().await?;
         let name = format!("{:02}-{slug}", self.shots.len() + 1);
         self.shots.push(Shot { name, title, caption, png });

@@ -26,12 +26,17 @@ pub struct Site {
 }
 
 impl Site {
+    /// Starts the server on a free port.
     pub async fn start(step: &Step, program: Program) -> anyhow::Result<Site> {
+        Site::start_on(step, program, server::free_port()).await
+    }
+
+    /// Starts the server on `port`, which must be free.
+    pub async fn start_on(step: &Step, program: Program, port: u16) -> anyhow::Result<Site> {
         let root = kit_root();
         let users = if step.has_accounts { Vec::new() } else { fixtures::users(&root)? };
         let mut sandbox = Sandbox::new()?;
         let data_dir = sandbox.fresh_data_dir()?;
-        let port = server::free_port();
         let base_url = format!("http://localhost:{port}");
         let mut env = vec![
             ("HOST".to_owned(), "127.0.0.1".to_owned()),
