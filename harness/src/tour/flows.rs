@@ -1,6 +1,7 @@
 //! The walk itself, stage by stage. It judges only what a person sees and
 //! the contract fixes (where the browser lands, the forms' actions and
-//! fields, the username or the provider's name on the page), never wording.
+//! fields, the username on the page, `/api/me` after Sign in with Google),
+//! never wording or looks.
 
 use reqwest::Url;
 
