@@ -12,6 +12,20 @@ if ! command -v mdbook >/dev/null 2>&1; then
   cargo install mdbook --locked --version '^0.5'
 fi
 
+# The browser tests (harness/tests/browser_flows.rs) drive Debian's headless
+# chromium; without it they say SKIPPED and pass. Installed only where apt
+# works without asking: as root, non-interactively.
+if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium and chromium-driver for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+      || echo "warning: chromium could not be installed: the browser tests will say SKIPPED" >&2
+  else
+    echo "== no chromium (and not root with apt): the browser tests will say SKIPPED"
+  fi
+fi
+
 exercises=()
 for manifest in exercises/*/Cargo.toml; do
   name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)

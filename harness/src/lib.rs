@@ -9,6 +9,7 @@
 //! lives in: watch, progress, hints, reset and solutions.
 
 pub mod book;
+pub mod browser;
 pub mod check;
 pub mod checks;
 pub mod class;
@@ -30,3 +31,4 @@ pub mod steps;
 pub mod student;
 pub mod target;
 pub mod text;
+pub mod tour;

@@ -12,6 +12,7 @@ use harness::{
     steps::{self, STEPS, Step},
     student::{self, State, watch::WatchOptions},
     target::Target,
+    tour,
 };
 
 #[derive(Parser)]
@@ -105,6 +106,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Screenshots of every flow of a step in headless Chromium, and a
+    /// README.md listing them: your exercise, the solution, or any server.
+    Screenshots {
+        /// The step: 01, 1 or 01-hardcoded.
+        step: String,
+        /// The reference solution instead of your exercise.
+        #[arg(long, conflicts_with = "cmd")]
+        solution: bool,
+        /// The server this shell command starts (any language).
+        #[arg(long, value_name = "CMD")]
+        cmd: Option<String>,
+        /// Where to write them (default: screenshots/<step>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Runs the mock OpenID provider alone, to try step 05 in a browser (step 06,
     /// Microsoft, is planned).
     Idp {
@@ -134,6 +150,8 @@ enum Dev {
         #[arg(long)]
         check: bool,
     },
+    /// Writes the book's screenshots of every step's solution (needs chromium).
+    Screenshots,
     /// Times the student's loop (save, build, grading) on each step.
     Bench {
         /// The steps to time (default: every step that has an exercise).
@@ -265,11 +283,24 @@ fn main() -> ExitCode {
                 }
                 Err(code) => code,
             },
+            Some(Command::Screenshots { step, solution, cmd, out }) => match find_step(&step) {
+                Ok(step) => {
+                    let target = match (solution, cmd) {
+                        (true, _) => Target::Solution,
+                        (_, Some(cmd)) => Target::Cmd(cmd),
+                        _ => Target::Exercise,
+                    };
+                    let out = out.unwrap_or_else(|| PathBuf::from("screenshots").join(step.id));
+                    tour::command::screenshots(step, &target, &out).await
+                }
+                Err(code) => code,
+            },
             Some(Command::Idp { port, config }) => {
                 harness::idp::serve_for_browser(port, config).await
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
             Some(Command::Dev(Dev::Book { check })) => write_book(check),
+            Some(Command::Dev(Dev::Screenshots)) => tour::command::book().await,
             Some(Command::Dev(Dev::Bench { steps, runs })) => {
                 let chosen: Result<Vec<&'static Step>, ExitCode> = if steps.is_empty() {
                     Ok(STEPS.iter().filter(|s| s.exercise_dir(&root).is_dir()).collect())

@@ -42,7 +42,13 @@ impl Provider {
     /// Starts the provider with no client yet, and no users: the checks
     /// make up the people who sign in, new ones at every run.
     pub async fn start() -> anyhow::Result<Provider> {
-        let config = Config::default();
+        Provider::start_with(Config::default()).await
+    }
+
+    /// Starts the provider with the users (not the clients) of `config`:
+    /// someone to pick on its sign-in page, for a person or a real browser.
+    pub async fn start_with(config: Config) -> anyhow::Result<Provider> {
+        let config = Config { users: config.users, clients: Vec::new() };
         let idp =
             Idp::start(config, Options { slow_answer: SLOW_ANSWER, ..Options::default() }).await?;
         let discovery = format!("{}/.well-known/openid-configuration", idp.issuer());
@@ -87,8 +93,12 @@ impl Provider {
     /// Registers the redirect URI of a server about to listen on `port`,
     /// keeping those of earlier ports.
     pub fn allow_port(&self, port: u16) -> anyhow::Result<()> {
+        self.allow_redirect_uri(Self::redirect_uri(port))
+    }
+
+    /// Registers one more redirect URI, keeping the earlier ones.
+    pub fn allow_redirect_uri(&self, uri: String) -> anyhow::Result<()> {
         let mut uris = self.redirect_uris.lock().unwrap_or_else(PoisonError::into_inner);
-        let uri = Self::redirect_uri(port);
         if !uris.contains(&uri) {
             uris.push(uri);
         }

@@ -618,6 +618,15 @@ pub const FLAWS: &[Flaw] = &[
         &["s05.local-account-not-taken-over"],
         "accounts are found by the username made from the email address, a password account's too",
     ),
+    // Caught in a real browser only (`harness/tests/browser_flows.rs`): the
+    // grader's own browser sends Strict cookies on same-site navigations,
+    // and the redirect from the callback to /cabinet looks like one.
+    flaw(
+        "05",
+        "session-strict",
+        &[],
+        "the session cookie set after Sign in with Google is SameSite=Strict: a browser coming back from the provider does not send it to /cabinet",
+    ),
     flaw(
         "05",
         "password-provider-missing",

@@ -368,7 +368,8 @@ async fn signed_in(
     } else {
         "/cabinet".to_owned()
     };
-    let cookie = app.cookie(&format!("{COOKIE_NAME}={id}; HttpOnly; SameSite=Lax; Path=/"));
+    let same_site = if app.has("session-strict") { "Strict" } else { "Lax" };
+    let cookie = app.cookie(&format!("{COOKIE_NAME}={id}; HttpOnly; SameSite={same_site}; Path=/"));
     (
         StatusCode::SEE_OTHER,
         [(
