@@ -14,6 +14,10 @@
 //! `// ANCHOR:` lines (for the book's includes) are dropped from exercises.
 //! The book shows the other side, [`solution_view`]: the solution's code
 //! without the markers and without what only the exercise gets.
+//!
+//! A region may be named, `// exercise:cut nonce`: a hole of the step that
+//! the tests can fill on its own ([`exercise_view_filling`]), to show which
+//! checks each hole turns green. Several regions may share a name: one hole.
 
 use std::{
     fmt, fs, io,
@@ -72,22 +76,28 @@ impl Comment {
     /// What a line says if it is nothing but one such comment.
     fn directive<'a>(&self, line: &'a str) -> Option<&'a str> {
         let inner = line.trim().strip_prefix(self.open)?.strip_suffix(self.close)?;
+        // Askama's whitespace control, `{#- ... -#}`, is part of the comment.
+        let inner = if self.close.is_empty() { inner } else { inner.trim_matches('-') };
         Some(inner.trim())
     }
 }
 
 /// A marker line of a solution, if `line` is one.
 #[derive(Clone, Copy, PartialEq)]
-enum Marker {
-    Cut,
+enum Marker<'a> {
+    /// The start of a region, and the name of its hole if it has one.
+    Cut(Option<&'a str>),
     As,
     End,
     Anchor,
 }
 
-fn marker(line: &str, comment: Comment) -> Option<Marker> {
+fn marker(line: &str, comment: Comment) -> Option<Marker<'_>> {
     match comment.directive(line)? {
-        "exercise:cut" => Some(Marker::Cut),
+        "exercise:cut" => Some(Marker::Cut(None)),
+        d if d.starts_with("exercise:cut ") => {
+            Some(Marker::Cut(Some(d["exercise:cut".len()..].trim())))
+        }
         "exercise:as" => Some(Marker::As),
         "exercise:end" => Some(Marker::End),
         d if d.starts_with("ANCHOR:") || d.starts_with("ANCHOR_END:") => Some(Marker::Anchor),
@@ -98,8 +108,10 @@ fn marker(line: &str, comment: Comment) -> Option<Marker> {
 /// The mode a region marker moves to, or where it is out of place.
 fn step(mode: Mode, marker: Marker, line: usize) -> Result<Mode, CutError> {
     let (from, to, problem) = match marker {
-        Marker::Cut => (Mode::Keep, Mode::Cut, "`exercise:cut` inside a region"),
+        Marker::Cut(_) => (Mode::Keep, Mode::Cut, "`exercise:cut` inside a region"),
         Marker::As => (Mode::Cut, Mode::Replace, "`exercise:as` without `exercise:cut`"),
+        // A region with nothing in its place may end without `exercise:as`.
+        Marker::End if mode == Mode::Cut => return Ok(Mode::Keep),
         Marker::End => (Mode::Replace, Mode::Keep, "`exercise:end` without `exercise:as`"),
         Marker::Anchor => return Ok(mode),
     };
@@ -112,12 +124,28 @@ fn step(mode: Mode, marker: Marker, line: usize) -> Result<Mode, CutError> {
 /// The exercise version of a source file: regions replaced, `//~` lines
 /// uncommented, anchors dropped.
 pub fn exercise_view(source: &str, comment: Comment) -> Result<String, CutError> {
+    exercise_view_filling(source, comment, &[])
+}
+
+/// The exercise version with the holes named in `filled` filled: their
+/// regions keep the solution's code instead of the exercise's.
+pub fn exercise_view_filling(
+    source: &str,
+    comment: Comment,
+    filled: &[&str],
+) -> Result<String, CutError> {
     let mut out = String::with_capacity(source.len());
     let mut mode = Mode::Keep;
     let mut last = 0;
+    // The region being read is a filled hole: its code stays, its
+    // replacement goes.
+    let mut keep_solution = false;
     for (index, line) in source.lines().enumerate() {
         let number = index + 1;
         if let Some(marker) = marker(line, comment) {
+            if let Marker::Cut(name) = marker {
+                keep_solution = name.is_some_and(|name| filled.contains(&name));
+            }
             mode = step(mode, marker, number)?;
             if marker != Marker::Anchor {
                 last = number;
@@ -127,6 +155,8 @@ pub fn exercise_view(source: &str, comment: Comment) -> Result<String, CutError>
         let trimmed = line.trim_start();
         match mode {
             Mode::Keep => out.push_str(line),
+            Mode::Cut if keep_solution => out.push_str(line),
+            Mode::Replace if keep_solution => continue,
             Mode::Cut => continue,
             Mode::Replace => {
                 match trimmed.strip_prefix(comment.open).and_then(|t| t.strip_prefix('~')) {
@@ -161,7 +191,7 @@ pub fn solution_view(source: &str, comment: Comment) -> Result<String, CutError>
     for (index, line) in source.lines().enumerate() {
         let number = index + 1;
         let marker = marker(line, comment);
-        if let Some(marker @ (Marker::Cut | Marker::As | Marker::End)) = marker {
+        if let Some(marker @ (Marker::Cut(_) | Marker::As | Marker::End)) = marker {
             mode = step(mode, marker, number)?;
             last = number;
             continue;
@@ -177,6 +207,18 @@ pub fn solution_view(source: &str, comment: Comment) -> Result<String, CutError>
     Ok(out)
 }
 
+/// The solution as a student would have written it: [`solution_view`]
+/// without the book's anchor lines either.
+pub fn answer_view(source: &str, comment: Comment) -> Result<String, CutError> {
+    let view = solution_view(source, comment)?;
+    let mut out = String::with_capacity(view.len());
+    for line in view.lines().filter(|line| marker(line, comment) != Some(Marker::Anchor)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// Every file of the exercise crate made from the solution crate in
 /// `solution_dir`: relative path and contents. Package `<name>-solution`
 /// becomes `<name>`, and so does its library's name in the sources.
@@ -184,6 +226,16 @@ pub fn exercise_files(
     solution_dir: &Path,
     solution_package: &str,
     exercise_package: &str,
+) -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
+    exercise_files_filling(solution_dir, solution_package, exercise_package, &[])
+}
+
+/// [`exercise_files`] with the holes named in `filled` filled.
+pub fn exercise_files_filling(
+    solution_dir: &Path,
+    solution_package: &str,
+    exercise_package: &str,
+    filled: &[&str],
 ) -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
     let solution_lib = solution_package.replace('-', "_");
     let exercise_lib = exercise_package.replace('-', "_");
@@ -195,7 +247,7 @@ pub fn exercise_files(
         let contents = match syntax {
             Some(comment) => {
                 let text = String::from_utf8_lossy(&bytes);
-                exercise_view(&text, comment)
+                exercise_view_filling(&text, comment, filled)
                     .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?
                     .replace(&solution_lib, &exercise_lib)
                     .into_bytes()
@@ -231,7 +283,7 @@ mod tests {
 
     #[test]
     fn template_anchors_are_dropped_too() {
-        let template = "<p>\n{# ANCHOR: form #}\n<form>\n  {# ANCHOR_END: form #}\n";
+        let template = "<p>\n{#- ANCHOR: form #}\n<form>\n  {# ANCHOR_END: form -#}\n";
         assert_eq!(exercise_view(template, Comment::TEMPLATE).unwrap(), "<p>\n<form>\n");
     }
 
@@ -246,10 +298,30 @@ mod tests {
     }
 
     #[test]
+    fn a_filled_hole_keeps_the_solution_and_the_others_are_cut() {
+        let source = "// exercise:cut a\nlet a = 1;\n// exercise:as\n//~ let a = 0;\n// exercise:end\n\
+                      // exercise:cut b\nlet b = 1;\n// exercise:as\n//~ let b = 0;\n// exercise:end\n";
+        let fill = |filled: &[&str]| exercise_view_filling(source, Comment::RUST, filled).unwrap();
+        assert_eq!(fill(&[]), "let a = 0;\nlet b = 0;\n");
+        assert_eq!(fill(&["a"]), "let a = 1;\nlet b = 0;\n");
+        assert_eq!(cut(source).unwrap(), fill(&[]));
+        assert_eq!(solution_view(source, Comment::RUST).unwrap(), "let a = 1;\nlet b = 1;\n");
+    }
+
+    #[test]
+    fn a_region_may_have_nothing_in_its_place() {
+        assert_eq!(cut("a\n// exercise:cut\nb\n// exercise:end\nc\n").unwrap(), "a\nc\n");
+        assert_eq!(
+            solution_view("a\n// exercise:cut\nb\n// exercise:end\n", Comment::RUST).unwrap(),
+            "a\nb\n"
+        );
+    }
+
+    #[test]
     fn broken_markers_are_errors_with_the_line() {
         assert_eq!(cut("// exercise:as\n").unwrap_err().line, 1);
         assert_eq!(cut("// exercise:cut\n// exercise:cut\n").unwrap_err().line, 2);
         assert_eq!(cut("a\n// exercise:cut\nb\n").unwrap_err().line, 2);
-        assert_eq!(cut("// exercise:cut\n// exercise:end\n").unwrap_err().line, 2);
+        assert_eq!(cut("// exercise:end\n").unwrap_err().line, 1);
     }
 }

@@ -17,6 +17,6 @@ pub mod unfinished;
 
 pub use config::Config;
 pub use next::local_next;
-pub use page::{Page, Provider, Site, render};
+pub use page::{Page, SignInExtras, Site, render};
 pub use serve::serve;
 pub use session::Session;

@@ -29,31 +29,32 @@ pub struct Site {
     /// From step 02 on, people register and sign out: the layout links to
     /// `/register` and shows a sign-out button.
     pub has_accounts: bool,
-    /// From step 04 on, the sign-in form offers "remember me".
-    pub remember_me: bool,
-    /// From step 05 on, identity providers to sign in with, shown as
-    /// buttons beside the password form.
-    pub providers: &'static [Provider],
+    /// What later steps add to step 01's sign-in form.
+    pub sign_in: SignInExtras,
 }
 
-/// An identity provider the sign-in page offers (step 05: Google).
-#[derive(Clone, Copy, Debug)]
-pub struct Provider {
-    /// As in "Sign in with Google".
-    pub name: &'static str,
-    /// Where its sign-in starts: `/login/google`.
-    pub path: &'static str,
+/// HTML a later step adds to the sign-in page, without step 01's page
+/// knowing what it is: step 04 puts a "remember me" box into the form,
+/// step 05 a button for each identity provider above it.
+///
+/// `&'static str`: written in a step's source, never made from anything a
+/// request carries, so the page may show it unescaped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignInExtras {
+    /// Shown above the form.
+    pub before_form: &'static str,
+    /// Shown inside the form, before its button.
+    pub in_form: &'static str,
 }
 
 impl Site {
+    /// The site of step 01: no accounts to register, nothing added to the form.
+    pub fn new(session_ttl: Duration) -> Self {
+        Self { session_ttl, has_accounts: false, sign_in: SignInExtras::default() }
+    }
+
     pub fn page(&self, title: &'static str, username: Option<String>) -> Page {
-        Page {
-            title,
-            username,
-            has_accounts: self.has_accounts,
-            remember_me: self.remember_me,
-            providers: self.providers,
-        }
+        Page { title, username, has_accounts: self.has_accounts, sign_in: self.sign_in }
     }
 }
 
@@ -64,6 +65,5 @@ pub struct Page {
     /// Who is signed in, if anyone.
     pub username: Option<String>,
     pub has_accounts: bool,
-    pub remember_me: bool,
-    pub providers: &'static [Provider],
+    pub sign_in: SignInExtras,
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq; // `ct_eq` is what you will need
+use subtle::ConstantTimeEq;
 
 const USERS_TOML: &str = include_str!("../../../fixtures/users.toml");
 

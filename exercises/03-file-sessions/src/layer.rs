@@ -212,7 +212,7 @@ impl kit::session::Sessions for FileSession {
         Some(record.username)
     }
 
-    async fn sign_in(&self, username: &str, _remember: bool) -> Result<(), kit::session::Error> {
+    async fn sign_in(&self, username: &str) -> Result<(), kit::session::Error> {
         // A new id at every sign-in, and the old session gone: an id from
         // before sign-in never becomes signed in.
         if let Some(old) = self.id() {

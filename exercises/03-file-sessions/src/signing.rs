@@ -42,8 +42,9 @@ impl Signer {
 
     /// The cookie value for `id`.
     pub fn sign(&self, id: &SessionId) -> String {
-        // TODO(step 03): compute HMAC-SHA256 of the id with `self.mac()`,
-        // encode it as unpadded URL-safe base64, and return `<id>.<sig>`.
+        // TODO(step 03): sign the id with the server's key (HMAC-SHA256),
+        // so that the cookie is `<id>.<signature>` and nobody without the
+        // key can make one that verifies.
         // See book/src/03-file-sessions.md, "Signing the cookie".
         let _ = (id, URL_SAFE_NO_PAD);
         todo!("sign the session id")
@@ -53,10 +54,10 @@ impl Signer {
     /// the right pattern and the right signature; `None` for anything else,
     /// decided before any file is opened.
     pub fn verify(&self, cookie: &str) -> Option<SessionId> {
-        // TODO(step 03): split the value at the `.`, parse the id, decode the
-        // signature, and accept the id only if the HMAC matches, compared in
-        // constant time (`Mac::verify_slice`). See book/src/03-file-sessions.md,
-        // "Verifying the cookie".
+        // TODO(step 03): accept the cookie's id only if it is a valid id and
+        // the cookie's signature is its signature, compared in constant
+        // time; anything else is no cookie at all.
+        // See book/src/03-file-sessions.md, "Verifying the cookie".
         let _ = cookie;
         todo!("verify the cookie's signature")
     }

@@ -154,7 +154,6 @@ mod tests {
             username: "nobody".into(),
             expires_at: now() + expires_in,
             ends_at: now() + expires_in,
-            remembered: false,
         };
         let data =
             HashMap::from([(SIGNED_IN.to_owned(), serde_json::to_value(signed_in).unwrap())]);

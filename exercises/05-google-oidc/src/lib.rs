@@ -6,9 +6,9 @@
 //!
 //! Everything else is step 04's app, used as a crate: password accounts and
 //! sessions in SQL, remember-me, registration, sign-out. The home page is
-//! step 01's, told to offer Google (`kit::Site::providers`); the pages that
-//! now say more (the cabinet, `/api/me`) are this step's; every other route
-//! falls through to step 02's.
+//! step 01's, with a button for Google above its form (`kit::SignInExtras`);
+//! the pages that now say more (the cabinet, `/api/me`) are this step's;
+//! every other route falls through to step 04's.
 // Until the TODOs are written, some imports and items have no use yet.
 #![allow(unused_imports, dead_code)]
 
@@ -36,6 +36,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The name Google's accounts and sign-ins are kept under, in `users` and
 /// `oidc_pending` (`provider`), and shown by `/api/me`.
 pub const GOOGLE: &str = "google";
+
+/// What step 05 adds to step 01's sign-in page, above the password form.
+const SIGN_IN_WITH_GOOGLE: &str = r#"<p><a class="button" href="/login/google">Sign in with Google</a></p>
+  <p>Or with your username and password:</p>"#;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -78,11 +82,11 @@ pub async fn app_with(
     pending::spawn_sweep(pool.clone());
     let accounts = Accounts::new(SqlUsers::new(pool.clone()));
     let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
-    step02.site.remember_me = true;
-    step02.site.providers = &[kit::Provider { name: "Google", path: "/login/google" }];
+    step02.site.sign_in =
+        kit::SignInExtras { before_form: SIGN_IN_WITH_GOOGLE, in_form: remember::REMEMBER_BOX };
     let state = AppState { site: step02.site.clone(), pool, google };
-    // This step's routes first; any other request is step 02's.
-    let routes = routes(state).fallback_service(step02_solution::routes().with_state(step02));
+    // This step's routes first; any other request is step 04's.
+    let routes = routes(state).fallback_service(step04_solution::routes(step02));
     let routes = remember::with_sql_sessions(routes, store, config);
     Ok(step02_solution::refuse_cross_site(routes, config))
 }

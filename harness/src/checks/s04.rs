@@ -99,7 +99,7 @@ pub fn checks() -> Vec<Check> {
             title: "with remember: Max-Age = REMEMBER_TTL_SECS, a row expiring as long from now",
             points: 3,
             requires: Some("s04.session-row"),
-            hint: "When the form sends remember, give the cookie Max-Age = REMEMBER_TTL_SECS and the row expires_at = now + REMEMBER_TTL_SECS.",
+            hint: "When the form sends remember, give the cookie Max-Age = REMEMBER_TTL_SECS and the row expires_at = now + REMEMBER_TTL_SECS. In the kit's exercise: `SignedIn::new(username, self.remember_ttl, self.remember_ttl)` to `self.pages.start`, `REMEMBERED_UNTIL` in the session, and `set_expiry(Some(Expiry::OnInactivity(...)))`.",
             book: "04-db-sessions.md#remember-me",
             asvs: &["V3.3.2"],
             run: check_fn!(remember_me),

@@ -66,27 +66,6 @@ pub fn gate(progress: &Progress, step: &Step) -> Result<(), String> {
     ))
 }
 
-/// The solution's source as a reference: marker lines and the exercise's
-/// replacement text dropped, the answer kept.
-pub fn clean(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut replacing = false;
-    for line in source.lines() {
-        let trimmed = line.trim();
-        match trimmed {
-            "// exercise:cut" | "// exercise:end" => replacing = false,
-            "// exercise:as" => replacing = true,
-            _ if trimmed.starts_with("// ANCHOR:") || trimmed.starts_with("// ANCHOR_END:") => {}
-            _ if replacing => {}
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
 /// Every file of the reference solution, relative to its crate, as text.
 pub fn reference(step: &Step, kit_root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
     let dir = step.solution_dir(kit_root);
@@ -95,8 +74,11 @@ pub fn reference(step: &Step, kit_root: &Path) -> io::Result<Vec<(PathBuf, Strin
     let mut files = Vec::new();
     for relative in files_under(&dir)? {
         let text = String::from_utf8_lossy(&fs::read(dir.join(&relative))?).into_owned();
-        let text = match relative.extension().and_then(|e| e.to_str()) {
-            Some("rs") => clean(&text).replace(&solution_lib, &exercise_lib),
+        let extension = relative.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let text = match cutout::Comment::of_extension(extension) {
+            Some(comment) => cutout::answer_view(&text, comment)
+                .map_err(|e| io::Error::other(format!("{}: {e}", relative.display())))?
+                .replace(&solution_lib, &exercise_lib),
             _ if relative == Path::new("Cargo.toml") => text.replacen(
                 &format!("name = \"{}\"", step.solution_package()),
                 &format!("name = \"{}\"", step.exercise_package()),
@@ -216,11 +198,17 @@ pub fn diff(
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use crate::cutout::{Comment, answer_view};
 
     #[test]
     fn the_answer_is_kept_and_the_exercise_text_dropped() {
         let source = "fn f() {\n    // ANCHOR: f\n    // exercise:cut\n    real();\n    // exercise:as\n    // TODO: write it\n    //~ todo!()\n    // exercise:end\n    // ANCHOR_END: f\n}\n";
-        assert_eq!(clean(source), "fn f() {\n    real();\n}\n");
+        assert_eq!(answer_view(source, Comment::RUST).unwrap(), "fn f() {\n    real();\n}\n");
+    }
+
+    #[test]
+    fn named_holes_and_template_anchors_are_dropped_too() {
+        let source = "<p>\n{#- ANCHOR: form #}\n{# exercise:cut form #}\n<form>\n{# exercise:end #}\n{#- ANCHOR_END: form #}\n";
+        assert_eq!(answer_view(source, Comment::TEMPLATE).unwrap(), "<p>\n<form>\n");
     }
 }

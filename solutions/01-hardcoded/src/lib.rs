@@ -43,13 +43,10 @@ impl FromRef<AppState> for kit::Site {
 
 // ANCHOR: router
 pub fn app(config: &kit::Config) -> Router {
-    let site = kit::Site {
-        session_ttl: config.session_ttl,
-        has_accounts: false,
-        remember_me: false,
-        providers: &[],
+    let state = AppState {
+        users: Arc::new(Users::compiled_in()),
+        site: kit::Site::new(config.session_ttl),
     };
-    let state = AppState { users: Arc::new(Users::compiled_in()), site };
     // What only a signed-in user may see must never sit in a cache.
     let private = Router::new()
         .route("/cabinet", get(routes::cabinet::show))

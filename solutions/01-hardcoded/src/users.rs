@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 // exercise:cut
 use subtle::ConstantTimeEq;
 // exercise:as
-//~ use subtle::ConstantTimeEq; // `ct_eq` is what you will need
+//~ use subtle::ConstantTimeEq;
 // exercise:end
 
 const USERS_TOML: &str = include_str!("../../../fixtures/users.toml");

@@ -49,8 +49,9 @@ impl Signer {
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         format!("{id}.{signature}")
         // exercise:as
-        // TODO(step 03): compute HMAC-SHA256 of the id with `self.mac()`,
-        // encode it as unpadded URL-safe base64, and return `<id>.<sig>`.
+        // TODO(step 03): sign the id with the server's key (HMAC-SHA256),
+        // so that the cookie is `<id>.<signature>` and nobody without the
+        // key can make one that verifies.
         // See book/src/03-file-sessions.md, "Signing the cookie".
         //~ let _ = (id, URL_SAFE_NO_PAD);
         //~ todo!("sign the session id")
@@ -75,10 +76,10 @@ impl Signer {
         mac.verify_slice(&signature).ok()?;
         Some(id)
         // exercise:as
-        // TODO(step 03): split the value at the `.`, parse the id, decode the
-        // signature, and accept the id only if the HMAC matches, compared in
-        // constant time (`Mac::verify_slice`). See book/src/03-file-sessions.md,
-        // "Verifying the cookie".
+        // TODO(step 03): accept the cookie's id only if it is a valid id and
+        // the cookie's signature is its signature, compared in constant
+        // time; anything else is no cookie at all.
+        // See book/src/03-file-sessions.md, "Verifying the cookie".
         //~ let _ = cookie;
         //~ todo!("verify the cookie's signature")
         // exercise:end

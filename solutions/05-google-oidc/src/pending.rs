@@ -115,7 +115,7 @@ pub async fn take(
     let Some(key) = session.get::<String>(KEY).await? else {
         return Ok(None);
     };
-    // exercise:cut
+    // exercise:cut code-exchange
     // One statement finds the row and deletes it, so the database gives it
     // to one callback only, however many arrive at once. A SELECT, then a
     // DELETE, would let two callbacks both read it before either deleted
@@ -132,11 +132,10 @@ pub async fn take(
     .await?;
     Ok(matched)
     // exercise:as
-    // TODO(step 05): delete the row of `oidc_pending` whose `session_key`
-    // is `key` and whose `state` is `state`, and return its `provider`,
-    // `nonce`, `verifier` and `started_at` as a `Matched`, in one statement
-    // (`DELETE ... RETURNING`), so that two callbacks at once cannot both
-    // take it. No row matches: `None`.
+    // TODO(step 05): take this browser's pending sign-in (the row of
+    // `oidc_pending` under `key`) if, and only if, the callback brought back
+    // its `state`: once, so that no callback can take it twice, not even two
+    // arriving at once. Nothing matches: `None`.
     // See book/src/05-google-oidc.md, "The callback".
     //~ let _ = (pool, key, state);
     //~ todo!("take the pending sign-in that the callback's state names")

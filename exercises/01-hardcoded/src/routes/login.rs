@@ -23,8 +23,6 @@ pub struct Credentials {
     pub password: String,
     #[serde(default)]
     pub next: String,
-    /// The "remember me" checkbox (step 04 on): sent only when ticked.
-    pub remember: Option<String>,
 }
 
 pub async fn submit(
@@ -39,7 +37,7 @@ pub async fn submit(
         tracing::info!(username = ?form.username, "failed sign-in");
         return refused(&site, &form.next);
     };
-    if let Err(error) = session.sign_in(&user.username, form.remember.is_some()).await {
+    if let Err(error) = session.sign_in(&user.username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

@@ -37,9 +37,9 @@ pub async fn submit(
     session: kit::Session,
     Form(form): Form<NewAccount>,
 ) -> Response {
-    // TODO(step 02): create the account with `state.accounts.register`.
-    // Answer 400 with the reason for bad input, 409 for a taken name, and on
-    // success sign the new user in (`session.sign_in`) and go to /cabinet.
+    // TODO(step 02): create the account. Answer 400 with the reason for
+    // bad input, 409 for a taken name, and on success sign the new user in,
+    // under a new session id like any sign-in, and go to /cabinet.
     // See book/src/02-registration.md, "Registering".
     let _ = (&state, &session, &form.username, &form.password);
     todo!("register the account")

@@ -42,14 +42,14 @@ pub fn checks() -> Vec<Check> {
             "an ID token whose signature does not verify is refused",
             3,
             Fault::BadSignature,
-            "Verify the RS256 signature with the JWKS key named by the token's kid; decoding the claims is not verifying them."
+            "Verify the RS256 signature with the JWKS key named by the token's kid; decoding the claims is not verifying them. In the kit's exercise: `jsonwebtoken::decode(id_token, &key, &validation)`, never `insecure_decode_claims`."
         ),
         refused!(
             "s05.id-token-alg-none",
             "an unsigned ID token (alg: none) is refused",
             3,
             Fault::AlgNone,
-            "Accept RS256 only, whatever the token's header says: `alg: none` means no signature at all."
+            "Accept RS256 only, whatever the token's header says: `alg: none` means no signature at all. In the kit's exercise: the first of `discovered.algorithms` that `header.alg` parses to."
         ),
         refused!(
             "s05.id-token-hs256-public-key",
@@ -63,14 +63,14 @@ pub fn checks() -> Vec<Check> {
             "an ID token naming a kid that is not in the JWKS is refused",
             2,
             Fault::UnknownKid,
-            "Pick the key by the token's kid; when the JWKS has no such key (even after fetching it again), refuse the token."
+            "Pick the key by the token's kid; when the JWKS has no such key (even after fetching it again), refuse the token. In the kit's exercise: `self.key(&kid)`, then `DecodingKey::from_jwk`."
         ),
         refused!(
             "s05.id-token-wrong-issuer",
             "an ID token from another issuer is refused",
             2,
             Fault::WrongIssuer,
-            "Compare iss with the issuer of the discovery document exactly, not by prefix."
+            "Compare iss with the issuer of the discovery document exactly, not by prefix. In the kit's exercise: `validation.set_issuer(&[&self.settings.issuer])`."
         ),
         refused!(
             "s05.id-token-wrong-audience",
@@ -91,14 +91,14 @@ pub fn checks() -> Vec<Check> {
             "an expired ID token is refused",
             2,
             Fault::Expired,
-            "Refuse a token whose exp has passed (allow a minute of clock skew at most)."
+            "Refuse a token whose exp has passed (allow a minute of clock skew at most). In the kit's exercise: `validation.validate_exp`, `validate_nbf` and `leeway = LEEWAY`, and `claims.iat` against now."
         ),
         refused!(
             "s05.id-token-wrong-nonce",
             "an ID token with a nonce this sign-in never sent is refused",
             3,
             Fault::WrongNonce,
-            "Keep the nonce sent with the pending sign-in, and compare it with the token's nonce claim."
+            "Keep the nonce sent with the pending sign-in, and compare it with the token's nonce claim. In the kit's exercise: `ct_eq` of `claims.nonce` with `nonce`, refusing an empty one."
         ),
         refused!(
             "s05.id-token-missing-nonce",

@@ -31,9 +31,9 @@ pub async fn submit(session: kit::Session) -> Response {
     }
     Redirect::to("/").into_response()
     // exercise:as
-    // TODO(step 02): end the session on the server, not just in the browser
-    // (`session.sign_out()`), then go to /. See book/src/02-registration.md,
-    // "Signing out".
+    // TODO(step 02): end the session on the server, not just in the
+    // browser, so that a copy of the cookie is worth nothing; then go to /.
+    // See book/src/02-registration.md, "Signing out".
     //~ let _ = (session, StatusCode::OK);
     //~ Redirect::to("/").into_response()
     // exercise:end

@@ -56,15 +56,15 @@ pub async fn submit(
     };
     tracing::info!(username = ?username, "registered");
     // Registering signs the new user in, with a new session id like any sign-in.
-    if let Err(error) = session.sign_in(&username, false).await {
+    if let Err(error) = session.sign_in(&username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     Redirect::to("/cabinet").into_response()
     // exercise:as
-    // TODO(step 02): create the account with `state.accounts.register`.
-    // Answer 400 with the reason for bad input, 409 for a taken name, and on
-    // success sign the new user in (`session.sign_in`) and go to /cabinet.
+    // TODO(step 02): create the account. Answer 400 with the reason for
+    // bad input, 409 for a taken name, and on success sign the new user in,
+    // under a new session id like any sign-in, and go to /cabinet.
     // See book/src/02-registration.md, "Registering".
     //~ let _ = (&state, &session, &form.username, &form.password);
     //~ todo!("register the account")

@@ -15,7 +15,7 @@ impl Provider {
     /// browser's session must keep until the callback.
     pub async fn authorization_request(&self) -> Result<(Url, Pending), Error> {
         let discovered = self.discovered().await?;
-        // exercise:cut
+        // exercise:cut authorization-request
         // PKCE (RFC 7636): a random verifier stays here; only its SHA-256
         // (the challenge) goes out now. A code stolen on its way back is
         // worth nothing without the verifier.
@@ -34,14 +34,13 @@ impl Provider {
             Pending::new(state.into_secret(), nonce.into_secret(), verifier.into_secret());
         Ok((url, pending))
         // exercise:as
-        // TODO(step 05): build the authorization URL with
-        // `discovered.oauth.authorize_url(CsrfToken::new_random)`: the
-        // scopes in `SCOPES`, a fresh random `nonce` (another
-        // `CsrfToken::new_random()`, sent with `add_extra_param`), and a
-        // PKCE S256 challenge (`PkceCodeChallenge::new_random_sha256()`).
-        // Return the URL with the state, nonce and verifier in a `Pending`.
+        // TODO(step 05): make the address that sends the browser to the
+        // provider's sign-in, for the `SCOPES`, with a fresh random state, a
+        // fresh random nonce, and a PKCE challenge whose verifier never leaves
+        // this server. Return it with the state, nonce and verifier in a
+        // `Pending`, for the callback to check.
         // See book/src/05-google-oidc.md, "The authorization request".
-        //~ let _ = (discovered, PkceCodeChallenge::new_random_sha256, Scope::new);
+        //~ let _ = discovered;
         //~ todo!("build the authorization request")
         // exercise:end
     }

@@ -29,7 +29,7 @@ impl Provider {
     /// to, authenticating with the client's secret; answers the ID token.
     pub async fn exchange(&self, code: String, verifier: String) -> Result<String, Error> {
         let discovered = self.discovered().await?;
-        // exercise:cut
+        // exercise:cut code-exchange
         let answer = discovered
             .oauth
             .exchange_code(AuthorizationCode::new(code))
@@ -41,14 +41,12 @@ impl Provider {
             .map_err(token_error)?;
         Ok(answer.extra_fields().id_token.clone())
         // exercise:as
-        // TODO(step 05): redeem the code at the token endpoint:
-        // `discovered.oauth.exchange_code(...)` with the PKCE verifier
-        // (`set_pkce_verifier`), sent with
-        // `request_async(&|request| http::send(self.http.clone(), request))`.
-        // Turn its errors into ours with `token_error`, and answer the ID
-        // token (`extra_fields().id_token`).
-        // See book/src/05-google-oidc.md, "The callback".
-        //~ let _ = (discovered, code, verifier, AuthorizationCode::new, PkceCodeVerifier::new);
+        // TODO(step 05): trade the code for the ID token at the provider's token
+        // endpoint, with the PKCE verifier that proves this server started the
+        // sign-in. Send it through `http::send`, which bounds the answer, and
+        // sort its errors with `token_error`.
+        // See book/src/05-google-oidc.md, "The token request".
+        //~ let _ = (discovered, code, verifier);
         //~ todo!("exchange the code for the ID token")
         // exercise:end
     }

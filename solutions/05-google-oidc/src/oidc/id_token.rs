@@ -123,9 +123,9 @@ impl Provider {
     /// provider, for this client, made for the sign-in that sent `nonce`.
     pub async fn validate(&self, id_token: &str, nonce: &str) -> Result<Identity, Error> {
         let discovered = self.discovered().await?;
-        // exercise:cut
         let header = header(id_token)?;
 
+        // exercise:cut alg-kid
         // ANCHOR: alg
         // The header says how the token was signed, but the provider
         // decides how it signs. An `alg` the token picks for itself is how
@@ -145,21 +145,54 @@ impl Provider {
         }
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| Invalid::UnknownKey)?;
         // ANCHOR_END: kid
+        // exercise:as
+        // TODO(step 05): decide how the token must be signed, and with which
+        // key: the provider says which algorithms it signs with, whatever
+        // the token's header claims, and the key is the one of the
+        // provider's published keys that the header names.
+        // See book/src/05-google-oidc.md, "The algorithm" and "The key".
+        //~ let _ = (&discovered.algorithms, &header.alg, &header.kid);
+        // exercise:end
 
         // ANCHOR: signature
-        // The signature, then: `iss` exactly the issuer (a prefix is not
-        // enough), `aud` naming this client, `exp` not passed and `nbf`
-        // reached (give or take LEEWAY).
+        // exercise:cut signature
+        // jsonwebtoken checks the signature, and only the claims it is told
+        // to: each is turned on below.
         let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        // exercise:end
+        // exercise:cut audience
+        // `iss` exactly the issuer (a prefix is not enough), `aud` naming
+        // this client.
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.client_id]);
-        validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+        validation.validate_aud = true;
+        validation.required_spec_claims.extend(["iss", "aud"].map(String::from));
+        // exercise:end
+        // exercise:cut expiry
+        // `exp` not passed and `nbf` reached, give or take LEEWAY.
+        validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY;
+        validation.required_spec_claims.insert("exp".into());
+        // exercise:end
+        // exercise:cut signature
         let claims: Claims =
             jsonwebtoken::decode(id_token, &key, &validation).map_err(invalid)?.claims;
         // ANCHOR_END: signature
+        // exercise:as
+        // TODO(step 05): believe the claims only once the signature verifies
+        // with that key: for now they are read unchecked, so anyone can
+        // write a token that signs in as anyone.
+        // See book/src/05-google-oidc.md, "The signature, the issuer, the
+        // audience and the time".
+        //~ let claims: Claims =
+        //~     jsonwebtoken::dangerous::insecure_decode_claims(id_token).map_err(invalid)?;
+        // exercise:end
 
+        // exercise:cut audience
         // ANCHOR: azp
         // `aud` names us and nobody else. A token that lists another party
         // too was issued to that party as well, which could hand it on to
@@ -182,7 +215,14 @@ impl Provider {
             return Err(Invalid::AuthorizedParty.into());
         }
         // ANCHOR_END: azp
+        // exercise:as
+        // TODO(step 05): a token from another issuer, or issued to another
+        // client (alone, or beside us), proves nothing here: refuse it.
+        // See book/src/05-google-oidc.md, "The signature, the issuer, the
+        // audience and the time" and "The authorized party".
+        // exercise:end
 
+        // exercise:cut expiry
         // ANCHOR: iat
         // Issued in the future: a clock that is wrong, or a token made to
         // be used later. Either way, not now.
@@ -191,7 +231,14 @@ impl Provider {
             return Err(Invalid::NotYetValid.into());
         }
         // ANCHOR_END: iat
+        // exercise:as
+        // TODO(step 05): a token is good for a while only: refuse one that
+        // has expired, or is not valid yet, give or take `LEEWAY`.
+        // See book/src/05-google-oidc.md, "The signature, the issuer, the
+        // audience and the time" and "When it was issued".
+        // exercise:end
 
+        // exercise:cut nonce
         // ANCHOR: nonce
         // The nonce this browser's sign-in sent: a token from another
         // sign-in, even this user's, is a replay.
@@ -200,23 +247,15 @@ impl Provider {
             return Err(Invalid::Nonce.into());
         }
         // ANCHOR_END: nonce
+        // exercise:as
+        // TODO(step 05): the token must be the answer to this sign-in, not
+        // to another one (even this user's): refuse it unless it carries
+        // the `nonce` this sign-in sent.
+        // See book/src/05-google-oidc.md, "The nonce".
+        //~ let _ = nonce;
+        // exercise:end
 
         Ok(Identity::try_from(claims)?)
-        // exercise:as
-        // TODO(step 05): check the ID token before believing a word of it:
-        // its `alg` is one of `discovered.algorithms`; its `kid` names one
-        // of the provider's keys (`self.key(kid)`); the signature verifies
-        // with that key, `iss` is exactly the issuer, `aud` holds our client
-        // id, `exp` has not passed (`jsonwebtoken::decode` with a
-        // `Validation`); `aud` holds nothing else (one string, or a list of
-        // one); `azp`, when present, is our client id; `iat` is not in the
-        // future; and `nonce` is the one this sign-in sent. Then answer
-        // `Identity::try_from(claims)`, which checks `sub` and bounds the
-        // rest.
-        // See book/src/05-google-oidc.md, "Validating the ID token".
-        //~ let _ = (discovered, id_token, nonce, header, invalid, LEEWAY);
-        //~ todo!("validate the ID token")
-        // exercise:end
     }
     // ANCHOR_END: validate
 }

@@ -3,7 +3,7 @@
 //! Handlers take a [`Session`] and ask it three things: who is signed in,
 //! sign this user in, sign out. How that is done is the concept of several
 //! steps: with tower-sessions in memory (01, 02), in JSON files with a
-//! cookie signed by hand (03), in SQL (04). Each of those steps implements
+//! cookie signed by hand (03), in SQL, with remember-me (04). Each of those steps implements
 //! [`Sessions`] and puts a [`Session`] into every request; the handlers stay
 //! the same.
 
@@ -26,12 +26,16 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub trait Sessions: Send + Sync {
     /// The username signed in on this session, if any and not expired.
     async fn current_user(&self) -> Option<String>;
-    /// Signs `username` in, under a new session id. `remember` is the
-    /// sign-in form's "remember me" box: a session that outlives the
-    /// browser (step 04 on; earlier steps have no such box and ignore it).
-    async fn sign_in(&self, username: &str, remember: bool) -> Result<(), Error>;
+    /// Signs `username` in, under a new session id.
+    async fn sign_in(&self, username: &str) -> Result<(), Error>;
     /// Ends the session, on the server and in the browser.
     async fn sign_out(&self) -> Result<(), Error>;
+    /// Signs `username` in for longer than the browser runs: the sign-in
+    /// form's "remember me" (step 04). Until a step teaches it, a plain
+    /// sign-in.
+    async fn sign_in_remembered(&self, username: &str) -> Result<(), Error> {
+        self.sign_in(username).await
+    }
 }
 // ANCHOR_END: sessions
 

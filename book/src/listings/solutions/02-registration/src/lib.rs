@@ -6,7 +6,7 @@
 //! starting and reading a session) is step 01's solution, used as a crate.
 
 pub mod accounts;
-mod routes;
+pub mod routes;
 mod same_origin;
 mod throttle;
 
@@ -81,12 +81,7 @@ impl AppState {
         Self {
             accounts: Arc::new(accounts),
             throttle: Arc::new(Throttle::default()),
-            site: kit::Site {
-                session_ttl: config.session_ttl,
-                has_accounts: true,
-                remember_me: false,
-                providers: &[],
-            },
+            site: kit::Site { has_accounts: true, ..kit::Site::new(config.session_ttl) },
         }
     }
 }

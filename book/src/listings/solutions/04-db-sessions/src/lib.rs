@@ -4,14 +4,15 @@
 //! remembered beyond the browser's session.
 //!
 //! Step 02's pages, rules and hashing are used as they are; step 01's
-//! tower-sessions glue now runs over a store written here.
+//! tower-sessions glue now runs over a store written here, and learns
+//! remember-me.
 
 pub mod db;
 pub mod remember;
 pub mod store;
 pub mod users;
 
-use axum::Router;
+use axum::{Router, routing::post};
 use step02_solution::{Accounts, AppState};
 
 use crate::{store::SqlStore, users::SqlUsers};
@@ -22,8 +23,18 @@ pub async fn app(config: &kit::Config) -> Result<Router, kit::serve::BoxError> {
     let store = SqlStore::new(pool.clone(), config.session_ttl);
     store.clone().spawn_sweep();
     let mut state = AppState::with_accounts(Accounts::new(SqlUsers::new(pool)), config);
-    state.site.remember_me = true;
-    let routes = remember::with_sql_sessions(step02_solution::routes(), store, config);
-    Ok(step02_solution::refuse_cross_site(routes, config).with_state(state))
+    state.site.sign_in.in_form = remember::REMEMBER_BOX;
+    let routes = remember::with_sql_sessions(routes(state), store, config);
+    Ok(step02_solution::refuse_cross_site(routes, config))
+}
+
+/// Step 02's routes, with a sign-in that reads the "remember me" box; any
+/// other request is step 02's. Without the session layer: step 05 puts
+/// them under its own routes.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/login", post(remember::login))
+        .with_state(state.clone())
+        .fallback_service(step02_solution::routes().with_state(state))
 }
 // ANCHOR_END: app

@@ -1,18 +1,34 @@
 //! The pages' session over the SQL store, with remember-me: a sign-in that
-//! asks for it gets a cookie that outlives the browser.
+//! asks for it gets a session, and a cookie, that outlive the browser.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::{
-    Router,
+    Form, Router,
     extract::{Request, State},
     middleware::{self, Next},
     response::Response,
 };
-use step01_solution::auth::{TowerSession, keep_cookie_lifetime};
+use kit::session::Sessions;
+use serde::Deserialize;
+use step01_solution::{
+    auth::{SignedIn, TowerSession},
+    routes::login::Credentials,
+};
+use step02_solution::AppState;
+use time::OffsetDateTime;
+use tower_sessions::Expiry;
 
 use crate::store::SqlStore;
+
+// ANCHOR: remember_box
+/// The box step 04 adds to step 01's sign-in form (`kit::SignInExtras`).
+pub const REMEMBER_BOX: &str = r#"<label><input type="checkbox" name="remember" value="on"> Remember me on this device</label>"#;
+// ANCHOR_END: remember_box
+
+/// The key, in a remembered session's data, of when it ends (Unix seconds).
+const REMEMBERED_UNTIL: &str = "remembered_until";
 
 /// How long sessions live unused: plain, and remembered.
 #[derive(Clone, Copy)]
@@ -21,29 +37,86 @@ struct Lifetimes {
     remember: Duration,
 }
 
+/// The sign-in form with step 04's box: step 01's fields, and `remember`,
+/// which the browser sends only when the box is ticked.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(flatten)]
+    credentials: Credentials,
+    remember: Option<String>,
+}
+
+// ANCHOR: login
+/// `POST /login`: step 02's sign-in, remembered when the box is ticked.
+pub async fn login(
+    state: State<AppState>,
+    session: kit::Session,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let session =
+        if form.remember.is_some() { kit::Session::new(Remembered(session)) } else { session };
+    step02_solution::routes::login::submit(state, session, Form(form.credentials)).await
+}
+
+/// A session whose sign-in is a remembered one.
+struct Remembered(kit::Session);
+
+#[async_trait]
+impl Sessions for Remembered {
+    async fn current_user(&self) -> Option<String> {
+        self.0.current_user().await
+    }
+
+    async fn sign_in(&self, username: &str) -> Result<(), kit::session::Error> {
+        self.0.sign_in_remembered(username).await
+    }
+
+    async fn sign_out(&self) -> Result<(), kit::session::Error> {
+        self.0.sign_out().await
+    }
+}
+// ANCHOR_END: login
+
 pub struct SqlSession {
-    session: TowerSession,
+    /// Step 01's session code, over this request's tower-sessions session.
+    pages: TowerSession,
+    session: tower_sessions::Session,
     remember_ttl: Duration,
 }
 
 #[async_trait]
-impl kit::session::Sessions for SqlSession {
+impl Sessions for SqlSession {
     async fn current_user(&self) -> Option<String> {
-        self.session.current_user().await
+        self.pages.current_user().await
     }
 
-    // ANCHOR: sign_in
-    async fn sign_in(&self, username: &str, remember: bool) -> Result<(), kit::session::Error> {
-        // Remembered: the session lasts REMEMBER_TTL_SECS unused, and so
-        // does the cookie (Max-Age). Otherwise the cookie has no Max-Age and
-        // the browser drops it when it closes.
-        self.session.start(username, remember.then_some(self.remember_ttl)).await
+    async fn sign_in(&self, username: &str) -> Result<(), kit::session::Error> {
+        // `cycle_id` keeps the session's data: a plain sign-in after a
+        // remembered one must not inherit its lifetime.
+        self.session.remove::<i64>(REMEMBERED_UNTIL).await?;
+        self.pages.sign_in(username).await
     }
-    // ANCHOR_END: sign_in
 
     async fn sign_out(&self) -> Result<(), kit::session::Error> {
-        self.session.sign_out().await
+        self.pages.sign_out().await
     }
+
+    // ANCHOR: sign_in_remembered
+    async fn sign_in_remembered(&self, username: &str) -> Result<(), kit::session::Error> {
+        // REMEMBER_TTL_SECS from now, used or not: a remembered session
+        // does not slide, so the password is asked for again at the latest
+        // then (ASVS V3.3.2).
+        let signed_in = SignedIn::new(username, self.remember_ttl, self.remember_ttl);
+        let until = signed_in.ends_at;
+        self.pages.start(signed_in).await?;
+        self.session.insert(REMEMBERED_UNTIL, until).await?;
+        // The cookie gets the same lifetime as `Max-Age`, so the browser
+        // keeps it when it closes.
+        let lifetime = time::Duration::try_from(self.remember_ttl).unwrap_or(time::Duration::MAX);
+        self.session.set_expiry(Some(Expiry::OnInactivity(lifetime)));
+        Ok(())
+    }
+    // ANCHOR_END: sign_in_remembered
 }
 
 // ANCHOR: layer
@@ -65,7 +138,8 @@ async fn attach(State(lifetimes): State<Lifetimes>, mut request: Request, next: 
     let session = request.extensions().get::<tower_sessions::Session>().cloned();
     if let Some(session) = &session {
         let session = SqlSession {
-            session: TowerSession::new(session.clone(), lifetimes.session),
+            pages: TowerSession::new(session.clone(), lifetimes.session),
+            session: session.clone(),
             remember_ttl: lifetimes.remember,
         };
         request.extensions_mut().insert(kit::Session::new(session));
@@ -76,3 +150,24 @@ async fn attach(State(lifetimes): State<Lifetimes>, mut request: Request, next: 
     }
     response
 }
+
+// ANCHOR: keep_cookie_lifetime
+/// Run after the handler: a remembered session's cookie keeps its
+/// `Max-Age` whenever the session is written. tower-sessions does not store
+/// a cookie's lifetime with the session, so without this any write (a
+/// sign-in with a provider starting, say) would send the cookie again
+/// without `Max-Age`, and "remember me" would end with the browser.
+async fn keep_cookie_lifetime(session: &tower_sessions::Session) {
+    // Set this request (at sign-in), or nothing to send: leave it alone.
+    let default_expiry = matches!(session.expiry(), None | Some(Expiry::OnSessionEnd));
+    if !session.is_modified() || !default_expiry {
+        return;
+    }
+    let Ok(Some(until)) = session.get::<i64>(REMEMBERED_UNTIL).await else {
+        return;
+    };
+    if let Ok(until) = OffsetDateTime::from_unix_timestamp(until) {
+        session.set_expiry(Some(Expiry::AtDateTime(until)));
+    }
+}
+// ANCHOR_END: keep_cookie_lifetime

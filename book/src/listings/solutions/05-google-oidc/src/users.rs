@@ -26,7 +26,8 @@ pub async fn sign_in(
     identity: &Identity,
 ) -> Result<String, sqlx::Error> {
     for _ in 0..ATTEMPTS {
-        if let Some(username) = find(pool, provider, &identity.subject).await? {
+        let found = find(pool, provider, &identity.subject).await?;
+        if let Some(username) = found {
             update(pool, provider, identity).await?;
             return Ok(username);
         }

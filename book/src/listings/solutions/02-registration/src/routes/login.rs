@@ -55,7 +55,7 @@ pub async fn submit(
     if let Some(turn) = turn {
         turn.succeeded();
     }
-    if let Err(error) = session.sign_in(&username, form.remember.is_some()).await {
+    if let Err(error) = session.sign_in(&username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

@@ -55,7 +55,7 @@ pub async fn submit(
     };
     tracing::info!(username = ?username, "registered");
     // Registering signs the new user in, with a new session id like any sign-in.
-    if let Err(error) = session.sign_in(&username, false).await {
+    if let Err(error) = session.sign_in(&username).await {
         tracing::error!(%error, "cannot start a session");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

@@ -146,15 +146,23 @@ impl Provider {
         // ANCHOR_END: kid
 
         // ANCHOR: signature
-        // The signature, then: `iss` exactly the issuer (a prefix is not
-        // enough), `aud` naming this client, `exp` not passed and `nbf`
-        // reached (give or take LEEWAY).
+        // jsonwebtoken checks the signature, and only the claims it is told
+        // to: each is turned on below.
         let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        // `iss` exactly the issuer (a prefix is not enough), `aud` naming
+        // this client.
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.client_id]);
-        validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+        validation.validate_aud = true;
+        validation.required_spec_claims.extend(["iss", "aud"].map(String::from));
+        // `exp` not passed and `nbf` reached, give or take LEEWAY.
+        validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY;
+        validation.required_spec_claims.insert("exp".into());
         let claims: Claims =
             jsonwebtoken::decode(id_token, &key, &validation).map_err(invalid)?.claims;
         // ANCHOR_END: signature

@@ -83,7 +83,7 @@ async fn sign_in(
         .map_err(Failure::internal)?;
     // A new session id, like every sign-in (step 01's `start`). The
     // session's data moves to the new id: this browser's pending key too.
-    pages.sign_in(&username, false).await.map_err(Failure::internal)?;
+    pages.sign_in(&username).await.map_err(Failure::internal)?;
     tracing::info!(username = ?username, provider = %pending.provider, "signed in");
     Ok(())
 }
