@@ -27,6 +27,9 @@ pub struct Options {
     /// database on, in a database made for the run; `None`: SQLite, the
     /// contract's default.
     pub database_url: Option<String>,
+    /// Run only this check (a full id, `s01.login-success`) and the checks
+    /// it needs first; `None`: every check of the step.
+    pub only: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             ready_within: Duration::from_secs(30),
             check_within: Duration::from_secs(60),
             database_url: None,
+            only: None,
         }
     }
 }
@@ -65,13 +69,26 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
     report
 }
 
+/// The checks `only` needs: itself and, in order, every check it requires
+/// on the way down; all of them when `only` is `None`.
+fn chosen(checks: Vec<Check>, only: Option<&str>) -> Vec<Check> {
+    let Some(only) = only else { return checks };
+    let mut wanted = vec![only];
+    while let Some(needed) =
+        checks.iter().find(|c| c.id == *wanted.last().unwrap()).and_then(|c| c.requires)
+    {
+        wanted.push(needed);
+    }
+    checks.into_iter().filter(|c| wanted.contains(&c.id)).collect()
+}
+
 async fn grade_on(
     step: &Step,
     target: &Target,
     options: &Options,
     scratch: &mut Option<Scratch>,
 ) -> Report {
-    let checks = (step.checks)();
+    let checks = chosen((step.checks)(), options.only);
     let mut report = Report::new(step, target);
     let root = kit_root();
     let prepared = async {
@@ -239,5 +256,22 @@ async fn settle(server: &mut Server) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chosen;
+
+    fn ids(checks: &[crate::check::Check]) -> Vec<&'static str> {
+        checks.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn one_check_runs_with_the_checks_it_needs_in_order() {
+        let step = crate::steps::find("01").unwrap();
+        let only = chosen((step.checks)(), Some("s01.cabinet-signed-in"));
+        assert_eq!(ids(&only), ["s01.starts", "s01.login-success", "s01.cabinet-signed-in"]);
+        assert_eq!(chosen((step.checks)(), None).len(), (step.checks)().len());
     }
 }

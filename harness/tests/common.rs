@@ -21,6 +21,7 @@ pub fn quiet() -> Options {
         ready_within: Duration::from_secs(10),
         check_within: Duration::from_secs(60),
         database_url: None,
+        only: None,
     }
 }
 

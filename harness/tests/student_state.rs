@@ -108,7 +108,16 @@ fn the_list_shows_scores_and_what_is_next() {
         },
     );
     // The first two steps only: later steps are added by other changes.
-    let shown = list::render(&STEPS[..2], &progress, &|_| None, false);
+    // Step 02 last graded with its own checks failing, step 01's passing.
+    let s02 = step("02");
+    let own: Vec<&str> =
+        (s02.checks)().iter().map(|c| c.id).filter(|id| id.starts_with("s02.")).collect();
+    let last02 = harness::student::progress::LastResult::from_report(
+        &report(s02, &own),
+        "2026-11-21T11:00:00Z",
+    );
+    let last = |id: &str| (id == "02").then(|| last02.clone());
+    let shown = list::render(&STEPS[..2], &progress, &last, false);
     insta::assert_snapshot!("list-01-done-02-next", shown);
 }
 

@@ -223,6 +223,7 @@ async fn grade(
         ready_within: plan.ready_within(),
         check_within: plan.timeout.min(Duration::from_secs(60)),
         database_url: None,
+        only: None,
     };
     let graded =
         tokio::time::timeout(plan.timeout, runner::grade(step, &Target::Cmd(command), &options))

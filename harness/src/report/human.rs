@@ -29,8 +29,9 @@ pub fn render(report: &Report, style: &Style) -> String {
         let points = format!("{}/{}", result.points(), result.max_points);
         writeln!(
             out,
-            "  {:<5} {:<width$}  {:>5}  {}",
-            style.paint(code, mark),
+            "  {} {:<width$}  {:>5}  {}",
+            // Padded before painting: the colour codes have no width.
+            style.paint(code, &format!("{mark:<5}")),
             result.id,
             points,
             result.title
@@ -61,7 +62,11 @@ pub fn render(report: &Report, style: &Style) -> String {
             writeln!(out, "  | {line}").unwrap();
         }
     }
-    let score = format!("Score: {}/{}", report.score(), report.max_score());
+    let split = report.split();
+    let mut score = format!("Score: {}/{}", report.score(), report.max_score());
+    if split.earlier.1 > 0 {
+        score.push_str(&format!(" ({split})"));
+    }
     writeln!(
         out,
         "\n{}  ({} passed, {} failed, {} skipped, {} errors)",

@@ -4,6 +4,8 @@
 pub mod human;
 pub mod json;
 
+use std::fmt;
+
 use serde::Serialize;
 
 use crate::{
@@ -136,6 +138,44 @@ pub fn book_link(section: &str) -> String {
     format!("book/src/{section}")
 }
 
+/// A step's points apart: its own checks (`s03.*` for step 03) and the
+/// ones carried over from earlier steps, each as (scored, possible).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Split {
+    pub own: (u32, u32),
+    pub earlier: (u32, u32),
+}
+
+impl Split {
+    /// The split of `checks`, each (id, points scored, points possible).
+    pub fn of<'a>(step: &str, checks: impl IntoIterator<Item = (&'a str, u32, u32)>) -> Self {
+        let mut split = Self::default();
+        for (id, points, max) in checks {
+            let part = if is_own(step, id) { &mut split.own } else { &mut split.earlier };
+            part.0 += points;
+            part.1 += max;
+        }
+        split
+    }
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "this step {}/{}", self.own.0, self.own.1)?;
+        if self.earlier.1 > 0 {
+            write!(f, ", earlier steps {}/{}", self.earlier.0, self.earlier.1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether check `id` belongs to step `step` itself: `s03.renewal` to 03.
+pub fn is_own(step: &str, id: &str) -> bool {
+    id.strip_prefix('s')
+        .and_then(|rest| rest.strip_prefix(step))
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
 #[derive(Debug)]
 pub struct Report {
     pub step: &'static str,
@@ -168,6 +208,10 @@ impl Report {
         self.results.iter().map(|r| r.max_points).sum()
     }
 
+    pub fn split(&self) -> Split {
+        Split::of(self.step, self.results.iter().map(|r| (r.id, r.points(), r.max_points)))
+    }
+
     pub fn all_passed(&self) -> bool {
         self.results.iter().all(|r| r.status == Status::Pass)
     }
@@ -179,7 +223,18 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::Unwritten;
+    use super::{Split, Unwritten, is_own};
+
+    #[test]
+    fn own_checks_are_told_apart_from_carried_over_ones() {
+        assert!(is_own("03", "s03.renewal"));
+        assert!(!is_own("03", "s01.login-success"));
+        assert!(!is_own("0", "s03.renewal"));
+        let split = Split::of("03", [("s01.a", 2, 2), ("s03.b", 0, 5), ("s03.c", 3, 3)]);
+        assert_eq!(split, Split { own: (3, 8), earlier: (2, 2) });
+        assert_eq!(split.to_string(), "this step 3/8, earlier steps 2/2");
+        assert_eq!(Split::of("01", [("s01.a", 1, 2)]).to_string(), "this step 1/2");
+    }
 
     #[test]
     fn a_todo_reply_is_said_plainly() {

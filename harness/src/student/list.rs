@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::progress::{LastResult, Progress};
-use crate::steps::Step;
+use crate::{report::Split, steps::Step};
 
 /// The list as a person reads it. `last` gives a step's last report, for
 /// the checks' statuses.
@@ -17,13 +17,31 @@ pub fn render(
     let next = progress.first_unpassed(steps).map(|step| step.id);
     let folder_width = steps.iter().map(|s| s.folder.len()).max().unwrap_or(0);
     let mut out = String::new();
-    writeln!(out, "step  {:<folder_width$}  score   state    title", "folder").unwrap();
+    writeln!(
+        out,
+        "{:<4}  {:<folder_width$}  {:>7}  {:>23}  {:<7}  title",
+        "step", "folder", "best", "last grading: this step", "state"
+    )
+    .unwrap();
     for step in steps {
         let max = step.max_score();
         let record = progress.get(step.id);
         let score = match record {
             Some(record) => format!("{}/{max}", record.best),
             None => format!("-/{max}"),
+        };
+        // The step's own checks apart, from its last grading: carried-over
+        // checks that pass say nothing of this step's concept.
+        let last = last(step.id);
+        let own = match &last {
+            Some(last) => {
+                let split = Split::of(
+                    step.id,
+                    last.checks.iter().map(|c| (c.id.as_str(), c.points, c.max_points)),
+                );
+                format!("{}/{}", split.own.0, split.own.1)
+            }
+            None => String::new(),
         };
         let state = match record {
             Some(record) if record.passed => "done",
@@ -33,12 +51,11 @@ pub fn render(
         };
         writeln!(
             out,
-            "{:<4}  {:<folder_width$}  {score:>6}  {state:<7}  {}",
+            "{:<4}  {:<folder_width$}  {score:>7}  {own:>23}  {state:<7}  {}",
             step.id, step.folder, step.title
         )
         .unwrap();
         if with_checks {
-            let last = last(step.id);
             for check in (step.checks)() {
                 let status = last
                     .as_ref()
