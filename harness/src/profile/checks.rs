@@ -668,8 +668,13 @@ async fn logout_replay(cx: &mut Cx) -> Outcome {
         ))
         .sent("signed in, kept a copy of the cookies, signed out, then sent the copy")
         .got(format!(
-            "the old cookie still signs in: signing out only asked the browser to forget it, \
-             so anyone who copied it stays signed in.\nsigning out:\n{}\nthen:\n{}",
+            "the old cookie still signs in: {}, so anyone who copied the cookie stays signed \
+             in.\nsigning out:\n{}\nthen:\n{}",
+            if session.browser.jar.is_empty() {
+                "signing out only asked the browser to forget it"
+            } else {
+                "signing out left the session alive on the server"
+            },
             out.story(),
             page.story()
         )));
@@ -803,7 +808,7 @@ async fn password_at_rest(cx: &mut Cx) -> Outcome {
             return Err(Failure::new(
                 "passwords kept as a slow salted hash (or not kept by the app at all)",
             )
-            .sent(format!("registered {} with the made-up password {:?}", user.login(), user.password))
+            .sent(format!("made up the user {} with the password {:?}", user.login(), user.password))
             .got(format!(
                 "the password is kept {} in {}: anyone who reads that file has it (a fast \
                  hash is reversed by trying common passwords)",

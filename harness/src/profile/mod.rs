@@ -60,6 +60,7 @@ pub struct Profile {
     /// `{client_secret}` are filled in.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    #[serde(default)]
     pub routes: Routes,
     #[serde(default)]
     pub users: Users,
