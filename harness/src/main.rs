@@ -270,7 +270,9 @@ fn main() -> ExitCode {
                     return unknown_step(&step);
                 };
                 if path.is_some() && cmd.is_some() {
-                    eprintln!("error: --path and --cmd cannot be used together (but with --profile)");
+                    eprintln!(
+                        "error: --path and --cmd cannot be used together (but with --profile)"
+                    );
                     return ExitCode::from(2);
                 }
                 if let Some(url) = &database_url

@@ -37,10 +37,8 @@ async fn grade(profile: &str, app: &str) -> Report {
     let profile = profile::load(&root, profile).expect("a built-in profile");
     let dir = root.join("harness/tests/python/profiles").join(app);
     assert!(dir.is_dir(), "{} is missing", dir.display());
-    let options = ProfileOptions {
-        ready_within: Duration::from_secs(20),
-        ..ProfileOptions::default()
-    };
+    let options =
+        ProfileOptions { ready_within: Duration::from_secs(20), ..ProfileOptions::default() };
     let report = profile::grade(&root, &profile, &dir, &options).await;
     println!("{app}: {}/{}", report.score(), report.max_score());
     report
@@ -98,7 +96,13 @@ async fn itmo_apps_are_graded_as_their_assignment_asks() {
     let typical = grade("itmo-wad-hw3", "itmo/typical").await;
     assert_verdicts(
         &typical,
-        &["sessions-folder", "cookie-samesite", "logout-replay", "password-at-rest", "open-redirect"],
+        &[
+            "sessions-folder",
+            "cookie-samesite",
+            "logout-replay",
+            "password-at-rest",
+            "open-redirect",
+        ],
         &[],
     );
     assert!(got(&typical, "password-at-rest").contains("in plain text in users.json"));

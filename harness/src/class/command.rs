@@ -62,9 +62,8 @@ pub async fn grade(kit_root: &Path, mut args: GradeArgs) -> ExitCode {
         if let Some(first) = args.step.take() {
             args.submissions.insert(0, PathBuf::from(first));
         }
-        let out = args
-            .out
-            .unwrap_or_else(|| PathBuf::from("grades").join(clock::compact(clock::now())));
+        let out =
+            args.out.unwrap_or_else(|| PathBuf::from("grades").join(clock::compact(clock::now())));
         let options = crate::profile::ProfileOptions {
             ready_within: Duration::from_secs(args.timeout),
             ..Default::default()

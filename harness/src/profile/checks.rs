@@ -325,7 +325,11 @@ async fn form_sign_in(cx: &Cx, user: &User, next: Option<&str>) -> Result<Sessio
 }
 
 /// Signs in through the login API as `user`.
-async fn api_sign_in(cx: &Cx, user: &User, plant: Option<(&str, &str)>) -> Result<Session, Failure> {
+async fn api_sign_in(
+    cx: &Cx,
+    user: &User,
+    plant: Option<(&str, &str)>,
+) -> Result<Session, Failure> {
     let api = cx.profile.api.as_ref().expect("an api profile");
     let mut browser = cx.browser();
     if let Some((name, value)) = plant {
@@ -386,7 +390,9 @@ async fn google_sign_in(cx: &Cx, user: &User, next: Option<&str>) -> Result<Sess
         .and_then(|l| authorize.join(l).ok())
         .filter(|url| browser.is_app(url))
     else {
-        return Err(answer.fail("the provider to send the person back to the app (it refused the request)"));
+        return Err(
+            answer.fail("the provider to send the person back to the app (it refused the request)")
+        );
     };
     let mut hops = browser.go(Method::GET, back, Body::None).await?;
     hops.replies.insert(0, answer);
@@ -485,9 +491,13 @@ async fn registered(cx: &mut Cx) -> Result<User, Failure> {
 async fn register(cx: &Cx, user: &User) -> Result<Hops, Failure> {
     let path = cx.routes.register.clone().unwrap_or_else(|| "/register".into());
     let mut browser = cx.browser();
-    let (page, form) =
-        find_form(&mut browser, &path, is_password_form, "a registration form (with a password input)")
-            .await?;
+    let (page, form) = find_form(
+        &mut browser,
+        &path,
+        is_password_form,
+        "a registration form (with a password input)",
+    )
+    .await?;
     let fields = fill(&form, user);
     let hops = submit(&mut browser, &page, &form, fields, None).await?;
     if hops.last().status >= 500 {
@@ -505,7 +515,12 @@ async fn sign_in_form(cx: &mut Cx) -> Outcome {
     let texts = form
         .controls
         .iter()
-        .filter(|(_, kind)| !matches!(kind.as_str(), "password" | "hidden" | "submit" | "button" | "checkbox" | "radio"))
+        .filter(|(_, kind)| {
+            !matches!(
+                kind.as_str(),
+                "password" | "hidden" | "submit" | "button" | "checkbox" | "radio"
+            )
+        })
         .count();
     if texts == 0 {
         return Err(Failure::new("a text (or email) input for the name beside the password input")
@@ -534,7 +549,11 @@ async fn wrong_password(cx: &mut Cx) -> Outcome {
     let (open, page) = opens(cx, &mut attempt.browser).await?;
     if open {
         return Err(Failure::new(format!("{} refused after a wrong password", opened_what(cx)))
-            .sent(format!("signed in as {} with the wrong password {:?}", wrong.login(), wrong.password))
+            .sent(format!(
+                "signed in as {} with the wrong password {:?}",
+                wrong.login(),
+                wrong.password
+            ))
             .got(format!("{}\nthen:\n{}", attempt.hops.story(), page.story())));
     }
     Ok(None)
@@ -618,9 +637,9 @@ async fn sign_out(cx: &Cx, session: &mut Session) -> Result<Hops, Failure> {
     }
     // A sign-out form on the protected page, as a person would press it.
     let page = session.browser.get(&protected_path(cx)).await?;
-    let form = html::forms(&page.last().text())
-        .into_iter()
-        .find(|f| f.action.to_ascii_lowercase().contains("logout") || f.action.contains("sign-out"));
+    let form = html::forms(&page.last().text()).into_iter().find(|f| {
+        f.action.to_ascii_lowercase().contains("logout") || f.action.contains("sign-out")
+    });
     if let Some(form) = form {
         let fields = fill(&form, &session.user);
         return submit(&mut session.browser, &page, &form, fields, None).await;
@@ -721,12 +740,15 @@ async fn cookie_flag(cx: &mut Cx, http_only: bool) -> Outcome {
         }
         let same_site = cookie.get("samesite").map(str::to_ascii_lowercase);
         if !http_only && !matches!(same_site.as_deref(), Some("lax" | "strict")) {
-            return Err(Failure::new(format!("the session cookie {} with SameSite=Lax or Strict", cookie.name))
-                .got(format!(
-                    "Set-Cookie: {}\nwithout SameSite, older browsers send it with requests other \
+            return Err(Failure::new(format!(
+                "the session cookie {} with SameSite=Lax or Strict",
+                cookie.name
+            ))
+            .got(format!(
+                "Set-Cookie: {}\nwithout SameSite, older browsers send it with requests other \
                      sites make (cross-site request forgery)",
-                    cookie.raw
-                )));
+                cookie.raw
+            )));
         }
     }
     Ok(None)
@@ -808,7 +830,11 @@ async fn password_at_rest(cx: &mut Cx) -> Outcome {
             return Err(Failure::new(
                 "passwords kept as a slow salted hash (or not kept by the app at all)",
             )
-            .sent(format!("made up the user {} with the password {:?}", user.login(), user.password))
+            .sent(format!(
+                "made up the user {} with the password {:?}",
+                user.login(),
+                user.password
+            ))
             .got(format!(
                 "the password is kept {} in {}: anyone who reads that file has it (a fast \
                  hash is reversed by trying common passwords)",
@@ -823,7 +849,8 @@ async fn password_at_rest(cx: &mut Cx) -> Outcome {
 async fn session_renewed(cx: &mut Cx) -> Outcome {
     // Learn which cookies a session stands on, to plant them beforehand.
     let reference = session(cx).await?;
-    let names: Vec<String> = auth_cookies(cx, &reference).await?.into_iter().map(|c| c.name).collect();
+    let names: Vec<String> =
+        auth_cookies(cx, &reference).await?.into_iter().map(|c| c.name).collect();
     let user = reference.user.clone();
     let planted: Vec<(String, String)> =
         names.iter().map(|n| (n.clone(), crate::sandbox::random_token())).collect();
@@ -866,7 +893,11 @@ async fn open_redirect(cx: &mut Cx) -> Outcome {
     let mut tries = Vec::new();
     for next in [evil, "//evil.example/stolen"] {
         let session = sign_in_as(cx, &user, Some(next)).await?;
-        let led_away = session.hops.off_site.as_ref().is_some_and(|url| url.host_str() == Some("evil.example"));
+        let led_away = session
+            .hops
+            .off_site
+            .as_ref()
+            .is_some_and(|url| url.host_str() == Some("evil.example"));
         if led_away {
             return Err(Failure::new("a redirect to a page of this site after signing in")
                 .sent(format!("signed in from the sign-in page with next={next}"))
@@ -898,7 +929,10 @@ async fn api_login(cx: &mut Cx) -> Outcome {
     let answer = session.hops.last();
     let email = user.email.clone().unwrap_or_default();
     let json = json_of(&session.hops);
-    if answer.status != 200 || json.as_ref().and_then(|j| j.get("email")).and_then(|e| e.as_str()) != Some(email.as_str()) {
+    if answer.status != 200
+        || json.as_ref().and_then(|j| j.get("email")).and_then(|e| e.as_str())
+            != Some(email.as_str())
+    {
         return Err(answer.fail(format!("200 with the user's JSON (\"email\": {email:?})")));
     }
     if !session.browser.jar.contains_key(&cookie_name) {
@@ -957,7 +991,9 @@ async fn api_me(cx: &mut Cx) -> Outcome {
     let email = session.user.email.clone().unwrap_or_default();
     let json = json_of(&hops);
     if json.as_ref().and_then(|j| j.get("email")).and_then(|e| e.as_str()) != Some(email.as_str()) {
-        return Err(hops.last().fail(format!("200 with the signed-in user's JSON (\"email\": {email:?})")));
+        return Err(hops
+            .last()
+            .fail(format!("200 with the signed-in user's JSON (\"email\": {email:?})")));
     }
     Ok(None)
 }
@@ -973,7 +1009,9 @@ async fn api_guarded(cx: &mut Cx) -> Outcome {
     stranger.jar.insert(cookie_name.clone(), crate::sandbox::random_token());
     let hops = stranger.get(&api.me).await?;
     if !matches!(hops.last().status, 401 | 403) {
-        return Err(hops.last().fail(format!("403 Forbidden (or 401) for a {cookie_name} that names no session")));
+        return Err(hops
+            .last()
+            .fail(format!("403 Forbidden (or 401) for a {cookie_name} that names no session")));
     }
     Ok(None)
 }

@@ -153,7 +153,11 @@ pub async fn grade(
     let work = match tempfile::Builder::new().prefix("authlings-profile-").tempdir() {
         Ok(work) => work,
         Err(error) => {
-            fail_all(&mut report, profile, &Failure::new("a temporary folder").got(error.to_string()));
+            fail_all(
+                &mut report,
+                profile,
+                &Failure::new("a temporary folder").got(error.to_string()),
+            );
             return report;
         }
     };
@@ -169,7 +173,9 @@ pub async fn grade(
     for entry in &profile.checks {
         let meta = checks::find(entry.check_name()).expect("validated when loaded");
         let mut result = blank(entry, meta);
-        if let Some(needed) = entry.requires.as_ref().filter(|id| statuses.get(*id) != Some(&Status::Pass)) {
+        if let Some(needed) =
+            entry.requires.as_ref().filter(|id| statuses.get(*id) != Some(&Status::Pass))
+        {
             result.status = Status::Skip;
             result.reason = Some(format!("needs {needed}, which did not pass"));
         } else {
