@@ -170,3 +170,33 @@ async fn hha504_apps_are_graded_as_their_assignment_asks() {
     assert!(got(&google, "provider-configurable").contains("https://accounts.google.com"));
     assert!(got(&google, "provider-configurable").contains("hard-coded"));
 }
+
+/// Without a users.toml, the users an app hard-codes are found in its code.
+#[tokio::test]
+async fn hard_coded_users_are_found_without_a_users_file() {
+    needs_flask!("hard_coded_users_are_found_without_a_users_file");
+    let root = kit_root();
+    let from = root.join("harness/tests/python/profiles/itmo/typical");
+    let copy = tempfile::tempdir().unwrap();
+    for name in ["app.py", "templates", "static"] {
+        let status =
+            Command::new("cp").arg("-r").arg(from.join(name)).arg(copy.path()).status().unwrap();
+        assert!(status.success());
+    }
+    let profile = profile::load(&root, "itmo-wad-hw3").unwrap();
+    let report = profile::grade(&root, &profile, copy.path(), &ProfileOptions::default()).await;
+    let verdict = verdicts(&report);
+    assert_eq!(
+        verdict["sign-in"],
+        Status::Pass,
+        "{:?}\n{:?}",
+        report.notes,
+        got(&report, "sign-in")
+    );
+    assert_eq!(verdict["password-at-rest"], Status::Fail);
+    assert!(
+        report.notes.iter().any(|n| n.contains("users tried from its code: admin")),
+        "{:?}",
+        report.notes
+    );
+}

@@ -77,6 +77,41 @@ pub fn find(dir: &Path, password: &str) -> Option<Found> {
     None
 }
 
+/// The first Python file under `dir` with a line that holds `text` and
+/// reads no setting (`os.environ.get(..., "https://accounts.google.com/...")`
+/// is a default, not a hard-coded address).
+pub fn in_python(dir: &Path, text: &str) -> Option<PathBuf> {
+    let hard_coded = |code: &str| {
+        let lines: Vec<&str> = code.lines().collect();
+        (0..lines.len()).any(|i| {
+            // The line and the two before it: a call split over lines.
+            let near = lines[i.saturating_sub(2)..=i].join(" ");
+            lines[i].contains(text)
+                && !lines[i].trim_start().starts_with('#')
+                && !near.contains("environ")
+                && !near.contains("getenv")
+        })
+    };
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if !SKIPPED.iter().any(|s| entry.file_name() == *s) {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "py")
+                && std::fs::read_to_string(&path).is_ok_and(|code| hard_coded(&code))
+            {
+                return Some(path.strip_prefix(dir).unwrap_or(&path).to_path_buf());
+            }
+        }
+    }
+    None
+}
+
 /// Whether `text` appears in any file under `dir` (an email kept at the
 /// first sign-in, say).
 pub fn mentions(dir: &Path, text: &str) -> Option<PathBuf> {
@@ -105,6 +140,17 @@ pub fn mentions(dir: &Path, text: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::find;
+
+    #[test]
+    fn a_default_is_not_a_hard_coded_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = "URL = os.environ.get(\n    \"GOOGLE_DISCOVERY_URL\", \"https://accounts.google.com/x\"\n)\n";
+        std::fs::write(dir.path().join("app.py"), default).unwrap();
+        assert_eq!(super::in_python(dir.path(), "accounts.google.com"), None);
+        std::fs::write(dir.path().join("app.py"), "CONF = 'https://accounts.google.com/x'\n")
+            .unwrap();
+        assert!(super::in_python(dir.path(), "accounts.google.com").is_some());
+    }
 
     #[test]
     fn finds_plain_and_fast_hashes_not_salted_ones() {

@@ -18,6 +18,7 @@ mod at_rest;
 mod browser;
 pub mod checks;
 pub mod class;
+mod discover;
 mod run;
 
 use std::{

@@ -44,6 +44,9 @@ pub struct Cx {
     pub app_dir: PathBuf,
     /// The users the submission's users file names.
     pub given: Vec<User>,
+    /// Users found in the app's code, when no users file names any: only
+    /// candidates, kept by the checks where they sign in.
+    pub discovered: Vec<User>,
     /// Users the harness made up and registered (or seeded).
     pub made: Vec<User>,
     /// A user who signed in already, tried first.
@@ -322,6 +325,7 @@ async fn prepare(
         profile: profile.clone(),
         routes,
         app_dir,
+        discovered: Vec::new(),
         given,
         made: Vec::new(),
         working: None,
@@ -335,6 +339,22 @@ async fn prepare(
         ready_within: options.ready_within,
         overrides: BTreeMap::new(),
     };
+    if cx.given.is_empty() && profile.kind == Kind::Form {
+        cx.discovered = super::discover::users(&cx.app_dir);
+        let names: Vec<String> = cx.discovered.iter().map(User::login).collect();
+        report.notes.push(if names.is_empty() {
+            format!(
+                "no {} beside the submission, and no users found in its code",
+                profile.users.file
+            )
+        } else {
+            format!(
+                "no {} beside the submission: users tried from its code: {}",
+                profile.users.file,
+                names.join(", ")
+            )
+        });
+    }
     if let Some(seed) = &profile.users.seed {
         let user = User::made_up();
         match run_seed(&cx, seed, &user).await {
