@@ -997,6 +997,9 @@ async fn open_redirect(cx: &mut Cx) -> Outcome {
     Ok(None)
 }
 
+/// Form fields, in order.
+type Fields = Vec<(String, String)>;
+
 fn json_of(hops: &Hops) -> Option<serde_json::Value> {
     serde_json::from_slice(&hops.last().body).ok()
 }
@@ -1038,7 +1041,7 @@ async fn api_login_errors(cx: &mut Cx) -> Outcome {
         .cloned()
         .ok_or_else(|| Failure::new("a user to sign in as (seeded, or in users.toml)"))?;
     let email = user.email.clone().unwrap_or_default();
-    let cases: [(Vec<(String, String)>, u16, &str); 4] = [
+    let cases: [(Fields, u16, &str); 4] = [
         (vec![(api.password_field.clone(), user.password.clone())], 400, "email missing"),
         (vec![(api.email_field.clone(), email.clone())], 400, "password missing"),
         (
