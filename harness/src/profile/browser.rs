@@ -71,6 +71,9 @@ pub struct Browser {
     pub jar: BTreeMap<String, String>,
     /// Every cookie the app set, in order, with its attributes.
     pub set: Vec<SetCookie>,
+    /// Who this browser signed in as (its name or email, in lower case),
+    /// where a page tells signed in from not only by naming them.
+    pub person: Option<String>,
 }
 
 impl Browser {
@@ -85,6 +88,7 @@ impl Browser {
             base: Url::parse(base_url).expect("a base URL"),
             jar: BTreeMap::new(),
             set: Vec::new(),
+            person: None,
         }
     }
 
@@ -92,6 +96,7 @@ impl Browser {
     pub fn with_cookies(&self, jar: &BTreeMap<String, String>) -> Self {
         let mut copy = Browser::new(self.base.as_str());
         copy.jar = jar.clone();
+        copy.person = self.person.clone();
         copy
     }
 

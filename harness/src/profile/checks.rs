@@ -229,10 +229,15 @@ pub async fn opens(cx: &Cx, browser: &mut Browser) -> Result<(bool, Hops), Failu
     }
     let path = protected_path(cx);
     let hops = browser.get(&path).await?;
+    let names_person = match (&browser.person, cx.landing) {
+        (Some(person), true) => hops.last().text().to_lowercase().contains(person.as_str()),
+        _ => true,
+    };
     let open = hops.last().status == 200
         && hops.off_site.is_none()
         && hops.path() == trim_slash(path.split('?').next().unwrap_or("/"))
-        && !has_password_form(&hops);
+        && !has_password_form(&hops)
+        && names_person;
     Ok((open, hops))
 }
 
@@ -460,6 +465,7 @@ async fn google_sign_in(cx: &Cx, user: &User, next: Option<&str>) -> Result<Sess
             answer.fail("the provider to send the person back to the app (it refused the request)")
         );
     };
+    browser.person = Some(person.username.to_lowercase());
     let mut hops = browser.go(Method::GET, back, Body::None).await?;
     hops.replies.insert(0, answer);
     Ok(Session { browser, user: user.clone(), hops, before })
@@ -497,6 +503,7 @@ fn opened_what(cx: &Cx) -> String {
 /// ones the harness made, a new registration, or (Google) a made-up person.
 pub async fn session(cx: &mut Cx) -> Result<Session, Failure> {
     if cx.profile.kind == Kind::Google {
+        settle_google_routes(cx).await;
         let user = cx.working.clone().unwrap_or_else(User::made_up);
         let session = signed_in_as(cx, &user).await.map_err(|mut failure| {
             failure.expected = format!("{NO_SIGN_IN} ({})", failure.expected);
@@ -643,7 +650,8 @@ async fn guarded(cx: &mut Cx) -> Outcome {
         Ok(mut session) => {
             let login = session.user.login();
             let (_, page) = opens(cx, &mut session.browser).await?;
-            Some(login).filter(|login| page.last().text().contains(login.as_str()))
+            Some(login.to_lowercase())
+                .filter(|login| page.last().text().to_lowercase().contains(login.as_str()))
         }
         Err(_) => None,
     };
@@ -651,7 +659,7 @@ async fn guarded(cx: &mut Cx) -> Outcome {
     let (open, page) = opens(cx, &mut stranger).await?;
     let shows_secret = match &signed_in_page {
         // The page shows the signed-in person's name: a stranger's must not.
-        Some(login) => open && page.last().text().contains(login.as_str()),
+        Some(login) => open && page.last().text().to_lowercase().contains(login.as_str()),
         None => open,
     };
     if shows_secret {
@@ -1118,7 +1126,46 @@ async fn session_expiry(cx: &mut Cx, entry: &Entry) -> Outcome {
     Ok(None)
 }
 
+/// Where a Google sign-in starts and lands, when the profile's routes are
+/// not the app's: a link on the home page that leads to a provider, and
+/// the page the sign-in ends on when the protected page is not there.
+async fn settle_google_routes(cx: &mut Cx) {
+    if cx.settled {
+        return;
+    }
+    cx.settled = true;
+    let mut browser = cx.browser();
+    let leaves = match browser.get(&sign_in_path(cx)).await {
+        Ok(hops) => hops.off_site.is_some(),
+        Err(_) => false,
+    };
+    if !leaves && let Ok(home) = browser.get("/").await {
+        let words = ["google", "login", "signin", "sign-in", "sign_in", "auth"];
+        let links: Vec<String> = html::links(&home.last().text())
+            .into_iter()
+            .filter(|l| words.iter().any(|w| l.to_ascii_lowercase().contains(w)))
+            .take(4)
+            .collect();
+        for link in links {
+            if browser.get(&link).await.is_ok_and(|hops| hops.off_site.is_some()) {
+                cx.routes.sign_in = Some(link);
+                break;
+            }
+        }
+    }
+    let protected = browser.get(&protected_path(cx)).await;
+    if protected.is_ok_and(|hops| hops.last().status == 404)
+        && let Ok(session) = google_sign_in(cx, &User::made_up(), None).await
+        && session.hops.last().status == 200
+        && session.hops.off_site.is_none()
+    {
+        cx.routes.protected = Some(session.hops.path());
+        cx.landing = true;
+    }
+}
+
 async fn provider_configurable(cx: &mut Cx) -> Outcome {
+    settle_google_routes(cx).await;
     let provider = cx.provider.as_ref().expect("a google profile has a provider");
     let mut browser = cx.browser();
     let hops = browser.get(&sign_in_path(cx)).await?;

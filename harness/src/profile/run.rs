@@ -49,6 +49,11 @@ pub struct Cx {
     pub discovered: Vec<User>,
     /// Users the harness made up and registered (or seeded).
     pub made: Vec<User>,
+    /// The protected page is where the sign-in landed (the profile's does
+    /// not exist), so it opens only when it names the person.
+    pub landing: bool,
+    /// The Google sign-in's routes were looked for already.
+    pub settled: bool,
     /// A user who signed in already, tried first.
     pub working: Option<User>,
     pub provider: Option<Provider>,
@@ -329,6 +334,8 @@ async fn prepare(
         given,
         made: Vec::new(),
         working: None,
+        landing: false,
+        settled: false,
         provider,
         base_url: String::new(),
         server: None,
