@@ -200,3 +200,25 @@ async fn hard_coded_users_are_found_without_a_users_file() {
         report.notes
     );
 }
+
+/// `grade --profile`: a gradebook line a submission, the points of each check.
+#[tokio::test]
+async fn a_class_is_graded_into_a_gradebook() {
+    needs_flask!("a_class_is_graded_into_a_gradebook");
+    let root = kit_root();
+    let out = tempfile::tempdir().unwrap();
+    let submissions = vec![root.join("harness/tests/python/profiles/holberton/typical")];
+    let options = ProfileOptions::default();
+    let code =
+        profile::class::command(&root, "holberton-0x02", &submissions, out.path(), &options).await;
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let gradebook = std::fs::read_to_string(out.path().join("grades.csv")).unwrap();
+    let lines: Vec<&str> = gradebook.lines().collect();
+    assert!(lines[0].starts_with("student,score,max,api-login,"), "{gradebook}");
+    assert!(lines[1].starts_with("typical,25,31,4,"), "{gradebook}");
+    assert!(out.path().join("typical.txt").is_file());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["typical"]["score"], 25);
+}
