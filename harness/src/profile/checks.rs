@@ -675,7 +675,7 @@ async fn guarded(cx: &mut Cx) -> Outcome {
 
 async fn static_files(cx: &mut Cx) -> Outcome {
     let token = crate::sandbox::random_token();
-    let dir = cx.app_dir.join("static");
+    let dir = cx.app_dir.join(static_folder(&cx.app_dir).unwrap_or_else(|| "static".into()));
     let name = format!("authlings-{}.txt", &token[..8]);
     let contents = format!("served by the app for the grader {token}\n");
     std::fs::create_dir_all(&dir)
@@ -692,6 +692,30 @@ async fn static_files(cx: &mut Cx) -> Outcome {
         .got(hops.story()));
     }
     Ok(None)
+}
+
+/// The folder a Flask app names with `static_folder="..."`, if it does.
+fn static_folder(app_dir: &std::path::Path) -> Option<String> {
+    let entries = std::fs::read_dir(app_dir).ok()?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "py") {
+            continue;
+        }
+        let Ok(code) = std::fs::read_to_string(&path) else { continue };
+        let Some(at) = code.find("static_folder") else { continue };
+        let rest = code[at + "static_folder".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('=') else { continue };
+        let rest = rest.trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let value: String = rest[1..].chars().take_while(|c| *c != quote).collect();
+        if !value.is_empty() && !value.contains("..") && !value.starts_with('/') {
+            return Some(value);
+        }
+    }
+    None
 }
 
 async fn register_check(cx: &mut Cx) -> Outcome {
