@@ -26,6 +26,15 @@ if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
   fi
 fi
 
+# The assignment-profile tests (harness/tests/profiles.rs) grade small
+# Flask apps; without Flask they say SKIPPED and pass. Installed only where
+# pip can do it without asking (a virtualenv, pyenv, or root).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import flask' >/dev/null 2>&1; then
+  echo "== installing Flask for the assignment-profile tests"
+  python3 -m pip install --quiet flask \
+    || echo "warning: Flask could not be installed: the profile tests will say SKIPPED" >&2
+fi
+
 exercises=()
 for manifest in exercises/*/Cargo.toml; do
   name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)

@@ -22,6 +22,7 @@ pub mod html;
 pub mod http;
 pub mod idp;
 pub mod kit_root;
+pub mod profile;
 pub mod provider;
 pub mod report;
 pub mod runner;

@@ -50,14 +50,21 @@ enum Command {
     },
     /// Builds and grades a step: your exercise, the solution, or any server.
     Check {
-        /// The step: 01, 1 or 01-hardcoded.
-        step: String,
+        /// The step: 01, 1 or 01-hardcoded (none with --profile).
+        #[arg(required_unless_present = "profile")]
+        step: Option<String>,
         /// Grade the reference solution instead of your exercise.
-        #[arg(long, conflicts_with_all = ["path", "cmd"])]
+        #[arg(long, conflicts_with_all = ["path", "cmd", "profile"])]
         solution: bool,
-        /// Grade the cargo crate in DIR.
-        #[arg(long, value_name = "DIR", conflicts_with = "cmd")]
+        /// Grade the cargo crate in DIR (with --profile: the submission's
+        /// folder, an app written for that assignment).
+        #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
+        /// Grade an app written for another course's assignment, as that
+        /// assignment asks: itmo-wad-hw3, holberton-0x02, hha504-week7, or
+        /// a profile's .toml file (book/src/profiles.md).
+        #[arg(long, value_name = "NAME", requires = "path", conflicts_with = "step")]
+        profile: Option<String>,
         /// Grade the server this shell command starts (any language).
         #[arg(long, value_name = "CMD")]
         cmd: Option<String>,
@@ -72,7 +79,7 @@ enum Command {
         database_url: Option<String>,
         /// Run only this check (`s01.login-success` or `login-success`) and
         /// the checks it needs first.
-        #[arg(long, value_name = "CHECK")]
+        #[arg(long, value_name = "CHECK", conflicts_with = "profile")]
         only: Option<String>,
     },
     /// The hint for the first check your exercise fails, or for a check named.
@@ -239,12 +246,31 @@ fn main() -> ExitCode {
                 step,
                 solution,
                 path,
+                profile,
                 cmd,
                 format,
                 start_timeout,
                 database_url,
                 only,
             }) => {
+                if let (Some(name), Some(path)) = (&profile, &path) {
+                    let profile = match harness::profile::load(&root, name) {
+                        Ok(profile) => profile,
+                        Err(error) => {
+                            eprintln!("error: {error}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    let options = harness::profile::ProfileOptions {
+                        cmd,
+                        ready_within: Duration::from_secs(start_timeout),
+                        ..Default::default()
+                    };
+                    let report = harness::profile::grade(&root, &profile, path, &options).await;
+                    print(&report, format);
+                    return if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+                }
+                let step = step.unwrap_or_default();
                 let Some(step) = steps::find(&step) else {
                     return unknown_step(&step);
                 };
@@ -258,6 +284,12 @@ fn main() -> ExitCode {
                         }
                     },
                 };
+                if path.is_some() && cmd.is_some() {
+                    eprintln!(
+                        "error: --path and --cmd cannot be used together (but with --profile)"
+                    );
+                    return ExitCode::from(2);
+                }
                 if let Some(url) = &database_url
                     && let Err(problem) = database_url_fits(step, url)
                 {

@@ -48,9 +48,20 @@ impl Provider {
     /// Starts the provider with the users (not the clients) of `config`:
     /// someone to pick on its sign-in page, for a person or a real browser.
     pub async fn start_with(config: Config) -> anyhow::Result<Provider> {
+        Provider::start_with_options(config, Options::default()).await
+    }
+
+    /// Starts the provider for grading an app written elsewhere (`authlings
+    /// check --profile`): PKCE optional, as with Google for a confidential
+    /// client, since many such apps never send it.
+    pub async fn start_for_profiles() -> anyhow::Result<Provider> {
+        let options = Options { pkce_optional: true, ..Options::default() };
+        Provider::start_with_options(Config::default(), options).await
+    }
+
+    async fn start_with_options(config: Config, options: Options) -> anyhow::Result<Provider> {
         let config = Config { users: config.users, clients: Vec::new() };
-        let idp =
-            Idp::start(config, Options { slow_answer: SLOW_ANSWER, ..Options::default() }).await?;
+        let idp = Idp::start(config, Options { slow_answer: SLOW_ANSWER, ..options }).await?;
         let discovery = format!("{}/.well-known/openid-configuration", idp.issuer());
         let document: serde_json::Value = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -73,6 +84,11 @@ impl Provider {
             authorization_endpoint,
             redirect_uris: Mutex::default(),
         })
+    }
+
+    /// The client's secret, for an app whose settings have other names.
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
     }
 
     /// What the server's environment gets.

@@ -23,8 +23,8 @@ use crate::{
 /// What `authlings grade` was asked.
 #[derive(clap::Args)]
 pub struct GradeArgs {
-    /// The step: 01, 1 or 01-hardcoded (left out with --all-steps).
-    #[arg(required_unless_present = "all_steps")]
+    /// The step: 01, 1 or 01-hardcoded (left out with --all-steps or --profile).
+    #[arg(required_unless_present_any = ["all_steps", "profile"])]
     pub step: Option<String>,
     /// Folders that each hold a student's copy of the kit (or only the
     /// step's exercise folder); the folder's name is the student's.
@@ -37,6 +37,11 @@ pub struct GradeArgs {
     /// Grade every step of the kit.
     #[arg(long)]
     pub all_steps: bool,
+    /// Grade apps written for another course's assignment against its
+    /// profile (book/src/profiles.md): itmo-wad-hw3, holberton-0x02,
+    /// hha504-week7, or a profile's .toml file.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["all_steps", "roster"])]
+    pub profile: Option<String>,
     /// Gradings at the same time (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -52,6 +57,20 @@ pub struct GradeArgs {
 }
 
 pub async fn grade(kit_root: &Path, mut args: GradeArgs) -> ExitCode {
+    if let Some(name) = args.profile.take() {
+        // No step under --profile: the first folder lands where it would.
+        if let Some(first) = args.step.take() {
+            args.submissions.insert(0, PathBuf::from(first));
+        }
+        let out =
+            args.out.unwrap_or_else(|| PathBuf::from("grades").join(clock::compact(clock::now())));
+        let options = crate::profile::ProfileOptions {
+            ready_within: Duration::from_secs(args.timeout),
+            ..Default::default()
+        };
+        return crate::profile::class::command(kit_root, &name, &args.submissions, &out, &options)
+            .await;
+    }
     let steps: Vec<&'static Step> = if args.all_steps {
         // Under --all-steps, the first folder lands where the step would.
         if let Some(first) = args.step.take() {

@@ -296,6 +296,10 @@ fn validate(provider: &Provider, params: &Params) -> Result<Request, Refusal> {
         );
     }
     let Some(challenge) = params.get("code_challenge") else {
+        if provider.pkce_optional && params.get("code_challenge_method").is_none() {
+            request.scope = scope;
+            return Ok(request);
+        }
         return refuse(
             "invalid_request",
             "PKCE is required: send code_challenge and code_challenge_method=S256",

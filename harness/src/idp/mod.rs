@@ -67,6 +67,12 @@ pub struct Options {
     pub auto_approve: Option<TestUser>,
     /// Print a line to standard error for every request.
     pub echo: bool,
+    /// Accept an authorization request without PKCE (and then a token
+    /// request without `code_verifier`), as Google does for a confidential
+    /// client: for grading apps written elsewhere (`authlings check
+    /// --profile`), many of which never send it. A challenge that is sent
+    /// is checked as ever.
+    pub pkce_optional: bool,
 }
 
 impl Default for Options {
@@ -79,6 +85,7 @@ impl Default for Options {
             key: None,
             auto_approve: None,
             echo: false,
+            pkce_optional: false,
         }
     }
 }
@@ -91,6 +98,7 @@ struct Provider {
     token_lifetime: Duration,
     slow_answer: Duration,
     echo: bool,
+    pkce_optional: bool,
     config: Mutex<Config>,
     keys: Mutex<keys::Keyring>,
     grants: Mutex<grants::Grants>,
@@ -147,6 +155,7 @@ impl Idp {
             token_lifetime: options.token_lifetime,
             slow_answer: options.slow_answer,
             echo: options.echo,
+            pkce_optional: options.pkce_optional,
             config: Mutex::new(config),
             keys: Mutex::new(keys::Keyring::new(key)),
             grants: Mutex::default(),

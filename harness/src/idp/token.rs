@@ -172,6 +172,8 @@ fn redeem(provider: &Provider, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         Some(_) => {}
     }
     match form.get("code_verifier") {
+        // Only a provider with `pkce_optional` issues a code without a challenge.
+        None if code.code_challenge.is_empty() => {}
         None => {
             return Err(OAuthError::invalid_request("code_verifier is missing: PKCE is required"));
         }

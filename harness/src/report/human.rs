@@ -18,7 +18,9 @@ impl Style {
 pub fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let width = report.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    writeln!(out, "Step {}: {} ({})", report.step, report.title, report.target).unwrap();
+    // A profile's report (`check --profile`) is not a step's.
+    let what = if crate::steps::find(report.step).is_some() { "Step" } else { "Profile" };
+    writeln!(out, "{what} {}: {} ({})", report.step, report.title, report.target).unwrap();
     for result in &report.results {
         let (mark, code) = match result.status {
             Status::Pass => ("PASS", "32"),
@@ -64,7 +66,8 @@ pub fn render(report: &Report, style: &Style) -> String {
     }
     let split = report.split();
     let mut score = format!("Score: {}/{}", report.score(), report.max_score());
-    if split.earlier.1 > 0 {
+    // Only a kit step carries checks over from earlier steps.
+    if what == "Step" && split.earlier.1 > 0 {
         score.push_str(&format!(" ({split})"));
     }
     writeln!(

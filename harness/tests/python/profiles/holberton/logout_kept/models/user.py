@@ -1,0 +1,60 @@
+"""The project's User, saved in .db_User.json as the assignment's models do.
+
+Passwords are kept as salted PBKDF2.
+"""
+
+import hashlib
+import json
+import os
+import uuid
+
+DATA_FILE = ".db_User.json"
+
+
+def _load():
+    if not os.path.exists(DATA_FILE):
+        return {}
+    with open(DATA_FILE) as f:
+        return json.load(f)
+
+
+class User:
+    def __init__(self, id=None, email=None, _password=None):
+        self.id = id or str(uuid.uuid4())
+        self.email = email
+        self._password = _password
+
+    @property
+    def password(self):
+        return self._password
+
+    @password.setter
+    def password(self, pwd):
+        salt = os.urandom(16).hex()
+        digest = hashlib.pbkdf2_hmac("sha256", pwd.encode(), salt.encode(), 100_000).hex()
+        self._password = f"pbkdf2${salt}${digest}"
+
+    def is_valid_password(self, pwd):
+        if not self._password or not isinstance(pwd, str):
+            return False
+        _, salt, digest = self._password.split("$")
+        again = hashlib.pbkdf2_hmac("sha256", pwd.encode(), salt.encode(), 100_000).hex()
+        return again == digest
+
+    def to_json(self):
+        return {"id": self.id, "email": self.email}
+
+    def save(self):
+        users = _load()
+        users[self.id] = {"id": self.id, "email": self.email, "_password": self._password}
+        with open(DATA_FILE, "w") as f:
+            json.dump(users, f)
+
+    @classmethod
+    def search(cls, email):
+        return [cls(**u) for u in _load().values() if u["email"] == email]
+
+    @classmethod
+    def get(cls, user_id):
+        found = _load().get(user_id)
+        return cls(**found) if found else None
