@@ -89,6 +89,19 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.static-traversal"],
         "the decoded path is joined to STATIC_DIR unchecked: ../ and absolute paths are read",
     ),
+    // Step 01: the headers every answer carries.
+    flaw(
+        "01",
+        "nosniff-only-on-pages",
+        &["s01.nosniff"],
+        "X-Content-Type-Options: nosniff is sent on HTML pages only, not on static files, redirects or JSON",
+    ),
+    flaw(
+        "01",
+        "frameable",
+        &["s01.frame-ancestors"],
+        "no Content-Security-Policy frame-ancestors and no X-Frame-Options: any site may frame the pages",
+    ),
     // Step 01: signing in.
     flaw(
         "01",
