@@ -16,12 +16,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const NOSNIFF: &str = "nosniff";
 pub const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
 
+// ANCHOR: add
 /// `app` with both headers on every answer, unless a handler set its own.
 /// Put it outside the panic catcher, so that a 500 gets them too.
 pub fn add(app: Router) -> Router {
     app.layer(header(X_CONTENT_TYPE_OPTIONS, NOSNIFF))
         .layer(header(CONTENT_SECURITY_POLICY, FRAME_ANCESTORS))
 }
+// ANCHOR_END: add
 
 fn header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

@@ -49,6 +49,8 @@ pub struct Config {
     pub static_dir: PathBuf,
     pub public_url: String,
     pub session_ttl: Duration,
+    /// `SESSION_ABSOLUTE_TTL_SECS` (step 03): the longest a session lives.
+    pub session_absolute_ttl: Duration,
     /// `SESSION_SECRET` (step 03 on), unchecked here.
     pub session_secret: Option<String>,
     /// `REMEMBER_TTL_SECS` (step 04 on).
@@ -70,6 +72,7 @@ impl Config {
             ),
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             session_ttl: Duration::from_secs(number("SESSION_TTL_SECS", 1800)?),
+            session_absolute_ttl: Duration::from_secs(number("SESSION_ABSOLUTE_TTL_SECS", 43_200)?),
             session_secret: var("SESSION_SECRET"),
             remember_ttl: Duration::from_secs(number("REMEMBER_TTL_SECS", 2_592_000)?),
             database_url: var("DATABASE_URL"),
