@@ -406,6 +406,18 @@ pub const FLAWS: &[Flaw] = &[
     ),
     flaw(
         "03",
+        "renewal-past-end",
+        &["s03.absolute-lifetime"],
+        "ends_at is written at sign-in, but renewals slide expires_at past it and it is never compared with the clock",
+    ),
+    flaw(
+        "03",
+        "first-session-cookie",
+        &["s03.two-cookies"],
+        "with two `session` cookies in one request, the first one is used (a sibling subdomain's cookie can win)",
+    ),
+    flaw(
+        "03",
         "expired-file-kept",
         &["s03.expiry"],
         "an expired session is refused, but its file stays until the next sweep",
