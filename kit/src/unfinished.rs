@@ -71,12 +71,12 @@ mod tests {
     }
 
     async fn unwrapped() -> &'static str {
-        let config: Option<&str> = None;
-        config.expect("/home/builder/secret.toml")
+        let words: Vec<&'static str> = std::hint::black_box(Vec::new());
+        words[3]
     }
 
     async fn formatted() -> &'static str {
-        panic!("no table {}", "users")
+        panic!("no table {} in {}", "users", "/home/builder/app.db")
     }
 
     async fn body_of(path: &str) -> (StatusCode, String) {
@@ -107,7 +107,7 @@ mod tests {
             let (status, body) = body_of(path).await;
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
             assert_eq!(body, PLAIN_500, "{path}");
-            for internal in [".rs", "/home", "secret", "users", "panicked"] {
+            for internal in [".rs", "/home", "index", "users", "panicked"] {
                 assert!(!body.contains(internal), "{path}: {body}");
             }
         }

@@ -412,9 +412,9 @@ pub(super) fn frames_refused(reply: &Reply) -> bool {
         .collect();
     if !frame_ancestors.is_empty() {
         // Every policy is enforced: one that allows no other site is enough.
-        return frame_ancestors.iter().any(|sources| {
-            matches!(sources.as_slice(), [only] if only == "'none'" || only == "'self'")
-        });
+        return frame_ancestors.iter().any(
+            |sources| matches!(sources.as_slice(), [only] if only == "'none'" || only == "'self'"),
+        );
     }
     let xfo = reply.header_values("x-frame-options");
     !xfo.is_empty()

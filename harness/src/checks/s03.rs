@@ -545,9 +545,10 @@ async fn two_cookies(cx: &mut Ctx) -> Outcome {
     let mallorys = sign_in(&cx.http, &mallory.username, &mallory.password).await?;
     let forged = sign(&format!("not-the-secret-{}", random_token()), &random_token());
     for planted in [&mallorys, &forged] {
-        for cookie in
-            [format!("session={alices}; session={planted}"), format!("session={planted}; session={alices}")]
-        {
+        for cookie in [
+            format!("session={alices}; session={planted}"),
+            format!("session={planted}; session={alices}"),
+        ] {
             let me = cx.http.get("/api/me").header("cookie", &cookie).send().await?;
             if me.status != 401 {
                 return Err(me.fail(format!(
