@@ -858,3 +858,47 @@ async fn next_refused(cx: &mut Ctx) -> Outcome {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    use super::*;
+
+    fn reply(headers: &[(&'static str, &'static str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        Reply { sent: String::new(), status: 200, headers: map, body: Vec::new() }
+    }
+
+    #[test]
+    fn framing_is_refused_by_frame_ancestors_or_x_frame_options() {
+        let refused = [
+            vec![("content-security-policy", "frame-ancestors 'none'")],
+            vec![("content-security-policy", "default-src 'self'; Frame-Ancestors 'SELF'")],
+            vec![("x-frame-options", "DENY")],
+            vec![("x-frame-options", "sameorigin")],
+            vec![
+                ("content-security-policy", "frame-ancestors https://x.example"),
+                ("content-security-policy", "frame-ancestors 'none'"),
+            ],
+        ];
+        for headers in refused {
+            assert!(frames_refused(&reply(&headers)), "{headers:?}");
+        }
+        let allowed = [
+            vec![],
+            vec![("content-security-policy", "default-src 'self'")],
+            vec![("content-security-policy", "frame-ancestors *")],
+            vec![("content-security-policy", "frame-ancestors 'self' https://x.example")],
+            // frame-ancestors wins over X-Frame-Options in browsers.
+            vec![("content-security-policy", "frame-ancestors *"), ("x-frame-options", "DENY")],
+            vec![("x-frame-options", "ALLOW-FROM https://x.example")],
+        ];
+        for headers in allowed {
+            assert!(!frames_refused(&reply(&headers)), "{headers:?}");
+        }
+    }
+}
