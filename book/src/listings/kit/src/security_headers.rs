@@ -42,12 +42,10 @@ mod tests {
 
     #[tokio::test]
     async fn every_answer_gets_both_headers_even_a_panic() {
-        let app = add(
-            Router::new()
-                .route("/", get(|| async { "home" }))
-                .route("/boom", get(boom))
-                .layer(crate::unfinished::layer()),
-        );
+        let app = add(Router::new()
+            .route("/", get(|| async { "home" }))
+            .route("/boom", get(boom))
+            .layer(crate::unfinished::layer()));
         for path in ["/", "/missing", "/boom"] {
             let request = Request::get(path).body(Body::empty()).unwrap();
             let response = app.clone().oneshot(request).await.unwrap();
