@@ -89,6 +89,12 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.static-traversal"],
         "the decoded path is joined to STATIC_DIR unchecked: ../ and absolute paths are read",
     ),
+    flaw(
+        "01",
+        "traversal-after-redirect",
+        &["s01.static-traversal"],
+        "an absolute path gets a 308 to /static/ and the merged path (as Werkzeug does), and a file missing from STATIC_DIR is then read from the root",
+    ),
     // Step 01: the headers every answer carries.
     flaw(
         "01",
