@@ -120,6 +120,11 @@ pub const ASVS: &[(&str, &str)] = &[
         "services using cookies refuse cross-site requests (CSRF token, double submit or Origin check)",
     ),
     ("V14.4.1", "every answer has a Content-Type that matches its content"),
+    ("V14.4.4", "every answer carries `X-Content-Type-Options: nosniff`"),
+    (
+        "V14.4.7",
+        "content may not be framed by other sites: CSP `frame-ancestors` or `X-Frame-Options`",
+    ),
     ("V14.5.3", "CORS allows only listed origins, never `null`"),
 ];
 

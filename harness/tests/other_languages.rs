@@ -35,3 +35,39 @@ async fn a_step_01_server_in_python_gets_full_marks() {
     assert!(report.all_passed(), "{}", common::explain(&report));
     assert_eq!(report.score(), report.max_score());
 }
+
+/// Why stock Flask cannot run here, if it cannot.
+fn flask_missing() -> Option<&'static str> {
+    if let Some(why) = python_missing() {
+        return Some(why);
+    }
+    let status = Command::new("python3")
+        .args(["-c", "import flask"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => None,
+        _ => Some("python3 has no flask"),
+    }
+}
+
+#[tokio::test]
+async fn stock_flask_static_files_pass_the_static_checks() {
+    if let Some(why) = flask_missing() {
+        println!("SKIPPED stock_flask_static_files_pass_the_static_checks: {why}");
+        return;
+    }
+    let path = kit_root().join("harness/tests/python/flask_static.py");
+    let target = Target::Cmd(format!("python3 '{}'", path.display()));
+    let report = common::grade("01", target, &common::quiet()).await;
+    for id in ["s01.static-files", "s01.static-missing", "s01.static-traversal"] {
+        let result = report.results.iter().find(|r| r.id == id).expect("a check of step 01");
+        assert_eq!(
+            result.points(),
+            result.max_points,
+            "{id} against stock Flask:\n{}",
+            common::explain(&report)
+        );
+    }
+}

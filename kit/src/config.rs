@@ -19,6 +19,9 @@ pub struct Config {
     /// The address users reach us at; decides the cookie's `Secure` flag.
     pub public_url: String,
     pub session_ttl: Duration,
+    /// `SESSION_ABSOLUTE_TTL_SECS` (step 03): the longest a session lives
+    /// after sign-in, however much it is used (ASVS V3.3.2).
+    pub session_absolute_ttl: Duration,
     /// How long a remember-me session lives without use (step 04 on).
     pub remember_ttl: Duration,
     /// `DATABASE_URL` (step 04 on); `None` means the step's default.
@@ -104,6 +107,7 @@ impl Config {
                 .map_or_else(|| PathBuf::from(KIT_ROOT).join("fixtures/static"), PathBuf::from),
             public_url,
             session_ttl: Duration::from_secs(parse("SESSION_TTL_SECS", 1800)?),
+            session_absolute_ttl: Duration::from_secs(parse("SESSION_ABSOLUTE_TTL_SECS", 43_200)?),
             remember_ttl: Duration::from_secs(parse("REMEMBER_TTL_SECS", 2_592_000)?),
             database_url: var("DATABASE_URL"),
             oidc_issuer: var("OIDC_ISSUER").unwrap_or_else(|| "https://accounts.google.com".into()),

@@ -2,7 +2,8 @@
 //!
 //! Every step's `main` reads a [`Config`], builds its own router of the
 //! routes it teaches, and hands it to [`serve`], which adds the static files,
-//! the safety net for unfinished code and graceful shutdown. Everything here
+//! the safety net for unfinished code, the security headers every answer
+//! carries, and graceful shutdown. Everything here
 //! follows `book/src/contract.md`; the step crates hold only their concept.
 
 pub mod config;
@@ -10,6 +11,7 @@ pub mod memory_store;
 pub mod next;
 pub mod page;
 pub mod private;
+pub mod security_headers;
 pub mod serve;
 pub mod session;
 pub mod static_files;

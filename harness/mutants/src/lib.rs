@@ -89,6 +89,25 @@ pub const FLAWS: &[Flaw] = &[
         &["s01.static-traversal"],
         "the decoded path is joined to STATIC_DIR unchecked: ../ and absolute paths are read",
     ),
+    flaw(
+        "01",
+        "traversal-after-redirect",
+        &["s01.static-traversal"],
+        "an absolute path gets a 308 to /static/ and the merged path (as Werkzeug does), and a file missing from STATIC_DIR is then read from the root",
+    ),
+    // Step 01: the headers every answer carries.
+    flaw(
+        "01",
+        "nosniff-only-on-pages",
+        &["s01.nosniff"],
+        "X-Content-Type-Options: nosniff is sent on HTML pages only, not on static files, redirects or JSON",
+    ),
+    flaw(
+        "01",
+        "frameable",
+        &["s01.frame-ancestors"],
+        "no Content-Security-Policy frame-ancestors and no X-Frame-Options: any site may frame the pages",
+    ),
     // Step 01: signing in.
     flaw(
         "01",
@@ -390,6 +409,18 @@ pub const FLAWS: &[Flaw] = &[
         "expiry-only-in-cookie",
         &["s03.expiry"],
         "expires_at is written but never compared with the clock, neither on a request nor by the sweep",
+    ),
+    flaw(
+        "03",
+        "renewal-past-end",
+        &["s03.absolute-lifetime"],
+        "ends_at is written at sign-in, but renewals slide expires_at past it and it is never compared with the clock",
+    ),
+    flaw(
+        "03",
+        "first-session-cookie",
+        &["s03.two-cookies"],
+        "with two `session` cookies in one request, the first one is used (a sibling subdomain's cookie can win)",
     ),
     flaw(
         "03",

@@ -49,6 +49,8 @@ pub struct Config {
     pub static_dir: PathBuf,
     pub public_url: String,
     pub session_ttl: Duration,
+    /// `SESSION_ABSOLUTE_TTL_SECS` (step 03): the longest a session lives.
+    pub session_absolute_ttl: Duration,
     /// `SESSION_SECRET` (step 03 on), unchecked here.
     pub session_secret: Option<String>,
     /// `REMEMBER_TTL_SECS` (step 04 on).
@@ -70,6 +72,7 @@ impl Config {
             ),
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             session_ttl: Duration::from_secs(number("SESSION_TTL_SECS", 1800)?),
+            session_absolute_ttl: Duration::from_secs(number("SESSION_ABSOLUTE_TTL_SECS", 43_200)?),
             session_secret: var("SESSION_SECRET"),
             remember_ttl: Duration::from_secs(number("REMEMBER_TTL_SECS", 2_592_000)?),
             database_url: var("DATABASE_URL"),
@@ -227,7 +230,9 @@ async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), Strin
         }
     }
 
-    let app = app.layer(axum::middleware::from_fn(log));
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(flaw, security_headers))
+        .layer(axum::middleware::from_fn(log));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.clone()));
     let mut server = tokio::spawn(server.into_future());
     tokio::select! {
@@ -277,5 +282,29 @@ async fn log(
     let (method, uri, started) = (request.method().clone(), request.uri().clone(), Instant::now());
     let response = next.run(request).await;
     eprintln!("mutant: {method} {uri} -> {} ({:?})", response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `X-Content-Type-Options: nosniff` and `Content-Security-Policy:
+/// frame-ancestors 'none'` on every answer of every step, unless the flaw
+/// leaves one out.
+async fn security_headers(
+    axum::extract::State(flaw): axum::extract::State<&'static str>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{
+        HeaderValue,
+        header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS},
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let page = headers.get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if page || flaw != "nosniff-only-on-pages" {
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    }
+    if flaw != "frameable" {
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    }
     response
 }

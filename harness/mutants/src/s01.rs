@@ -287,10 +287,25 @@ async fn fallback(State(app): State<Shared>, request: Request) -> Response {
     let Ok(decoded) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
         return not_found();
     };
+    if app.has("traversal-after-redirect") && decoded.starts_with('/') {
+        // As Werkzeug does: the doubled slash merged, by a redirect.
+        let merged = decoded.split('/').filter(|part| !part.is_empty()).collect::<Vec<_>>();
+        let location = format!("/static/{}", merged.join("/"));
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            return (StatusCode::PERMANENT_REDIRECT, [(LOCATION, location)]).into_response();
+        }
+    }
     let file = if app.has("static-traversal") {
         Some(app.config.static_dir.join(&*decoded))
     } else {
         resolve_static(&app.config.static_dir, &decoded)
+    };
+    // A file missing from STATIC_DIR is "helpfully" looked for from the root.
+    let file = match file {
+        Some(file) if app.has("traversal-after-redirect") && !file.exists() => {
+            Some(Path::new("/").join(&*decoded))
+        }
+        file => file,
     };
     let Some(file) = file else {
         return not_found();

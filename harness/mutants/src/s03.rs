@@ -39,11 +39,20 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Locks by id, a stripe of ids to a lock.
 const STRIPES: usize = 16;
 
-/// What a session file holds: who, and until when (Unix seconds).
+/// What a session file holds: who, until when unless used again, and when
+/// at the latest however much it is used (Unix seconds).
 #[derive(Clone, Deserialize, Serialize)]
 struct Record {
     username: String,
     expires_at: i64,
+    ends_at: i64,
+}
+
+impl Record {
+    fn expired(&self, flaw: &str) -> bool {
+        let end = if flaw == "renewal-past-end" { i64::MAX } else { self.ends_at };
+        self.expires_at.min(end) <= now()
+    }
 }
 
 struct FileSessions {
@@ -52,6 +61,8 @@ struct FileSessions {
     key: Vec<u8>,
     /// `SESSION_TTL_SECS`.
     ttl: i64,
+    /// `SESSION_ABSOLUTE_TTL_SECS`.
+    absolute_ttl: i64,
     /// Held while one id's file is read and renewed, or removed: a renewal
     /// cannot write back a session that a sign-out has just removed.
     stripes: Vec<tokio::sync::Mutex<()>>,
@@ -78,6 +89,7 @@ pub fn app(config: Config, flaw: &'static str) -> Result<Router, String> {
         flaw,
         dir,
         ttl: i64::try_from(config.session_ttl.as_secs()).unwrap_or(i64::MAX),
+        absolute_ttl: i64::try_from(config.session_absolute_ttl.as_secs()).unwrap_or(i64::MAX),
         stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::default()).collect(),
         one_writer: tokio::sync::Mutex::default(),
         counter: Mutex::default(),
@@ -146,6 +158,21 @@ impl FileSessions {
     fn has(&self, flaw: &str) -> bool {
         debug_assert!(mutants::find("03", flaw).is_some(), "no flaw {flaw} in the table");
         self.flaw == flaw
+    }
+
+    /// The `session` cookie, when the request has exactly one: with two
+    /// (one may be a sibling subdomain's), the request is signed out.
+    fn session_cookie<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        let first = session_cookie(headers)?;
+        let count = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .filter(|(name, _)| *name == crate::s01::COOKIE_NAME)
+            .count();
+        (count == 1 || self.has("first-session-cookie")).then_some(first)
     }
 
     // ------------------------------------------------------------ the cookie
@@ -221,7 +248,8 @@ impl FileSessions {
         if self.has("private-format") {
             let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
             let username = json["user"].as_str()?.to_owned();
-            return Some(Record { username, expires_at: json["exp"].as_i64()? });
+            let (expires_at, ends_at) = (json["exp"].as_i64()?, json["end"].as_i64()?);
+            return Some(Record { username, expires_at, ends_at });
         }
         serde_json::from_slice(bytes).ok()
     }
@@ -234,7 +262,7 @@ impl FileSessions {
         } else {
             self.parse(&tokio::fs::read(self.path(id)).await.ok()?)?
         };
-        if record.expires_at <= now() && !self.has("expiry-only-in-cookie") {
+        if record.expired(self.flaw) && !self.has("expiry-only-in-cookie") {
             if !self.has("expired-file-kept") {
                 self.delete(id).await;
             }
@@ -251,9 +279,10 @@ impl FileSessions {
         }
         let json = if self.has("private-format") {
             // The contract's fields for show, and the ones it reads.
-            let Record { username, expires_at } = record;
+            let Record { username, expires_at, ends_at } = record;
             serde_json::json!({
-                "username": username, "expires_at": expires_at, "user": username, "exp": expires_at
+                "username": username, "expires_at": expires_at, "ends_at": ends_at,
+                "user": username, "exp": expires_at, "end": ends_at
             })
             .to_string()
             .into_bytes()
@@ -329,7 +358,7 @@ impl FileSessions {
                 !self.has("temp-files-left") && age.is_some_and(|age| age >= grace)
             } else if name.ends_with(".json") && !self.has("expiry-only-in-cookie") {
                 let record = fs::read(entry.path()).ok().and_then(|bytes| self.parse(&bytes));
-                record.is_some_and(|record| record.expires_at <= now())
+                record.is_some_and(|record| record.expired(self.flaw))
             } else {
                 false
             };
@@ -346,12 +375,15 @@ impl FileSessions {
 impl SessionStore for Arc<FileSessions> {
     fn current_user<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
         Box::pin(async move {
-            let id = self.verify(session_cookie(headers)?)?;
+            let id = self.verify(self.session_cookie(headers)?)?;
             let _guard = self.lock_id(&id).await;
             let record = self.load(&id).await?;
-            // Sliding expiry; renewed at most every tenth of the TTL.
-            if record.expires_at - now() < self.ttl - self.ttl / 10 {
-                let renewed = Record { expires_at: now().saturating_add(self.ttl), ..record };
+            // Sliding expiry, never past ends_at; renewed at most every
+            // tenth of the TTL.
+            let end = if self.has("renewal-past-end") { i64::MAX } else { record.ends_at };
+            if record.expires_at - now() < self.ttl - self.ttl / 10 && record.expires_at < end {
+                let expires_at = now().saturating_add(self.ttl).min(end);
+                let renewed = Record { expires_at, ..record };
                 if let Err(error) = self.save(&id, &renewed).await {
                     eprintln!("mutant: cannot renew a session: {error}");
                 }
@@ -370,14 +402,16 @@ impl SessionStore for Arc<FileSessions> {
     ) -> BoxFuture<'a, io::Result<String>> {
         Box::pin(async move {
             // The session the browser had is over, whoever it was.
-            if let Some(old) = session_cookie(headers).and_then(|value| self.verify(value)) {
+            if let Some(old) = self.session_cookie(headers).and_then(|value| self.verify(value)) {
                 let _guard = self.lock_id(&old).await;
                 self.delete(&old).await;
             }
             let id = self.new_id().await;
+            let ends_at = now().saturating_add(self.absolute_ttl);
             let record = Record {
                 username: username.to_owned(),
-                expires_at: now().saturating_add(self.ttl),
+                expires_at: now().saturating_add(self.ttl).min(ends_at),
+                ends_at,
             };
             self.save(&id, &record).await?;
             Ok(self.cookie_value(&id))
@@ -386,7 +420,7 @@ impl SessionStore for Arc<FileSessions> {
 
     fn sign_out<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(id) = session_cookie(headers).and_then(|value| self.verify(value)) else {
+            let Some(id) = self.session_cookie(headers).and_then(|value| self.verify(value)) else {
                 return;
             };
             let _guard = self.lock_id(&id).await;
@@ -412,6 +446,7 @@ mod tests {
             dir: std::env::temp_dir(),
             key: b"0123456789abcdef0123456789abcdef".to_vec(),
             ttl: 60,
+            absolute_ttl: 600,
             stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::default()).collect(),
             one_writer: tokio::sync::Mutex::default(),
             counter: Mutex::default(),

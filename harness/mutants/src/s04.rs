@@ -463,6 +463,7 @@ mod tests {
             static_dir: "static".into(),
             public_url: "http://localhost:5000".into(),
             session_ttl: Duration::from_secs(1800),
+            session_absolute_ttl: Duration::from_secs(43_200),
             session_secret: None,
             remember_ttl: Duration::from_secs(2_592_000),
             database_url: database_url.map(str::to_owned),

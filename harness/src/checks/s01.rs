@@ -55,7 +55,7 @@ pub fn checks() -> Vec<Check> {
             title: "no path under /static/ reads a file outside STATIC_DIR",
             points: 3,
             requires: Some("s01.static-files"),
-            hint: "Decode the path first, then refuse any `..`, absolute or drive component before you touch the file system; tower-http's ServeDir does this for you.",
+            hint: "Decode the path first, then refuse any `..`, absolute or drive component before you touch the file system; tower-http's ServeDir does this for you. Redirects are followed while they stay under /static/; where they end must be 404.",
             book: "01-hardcoded.md#static-files-and-path-traversal",
             asvs: &["V12.3.1", "V12.3.2"],
             run: check_fn!(static_traversal),
@@ -220,6 +220,26 @@ pub fn checks() -> Vec<Check> {
             asvs: &["V5.1.5"],
             run: check_fn!(next_refused),
         },
+        Check {
+            id: "s01.nosniff",
+            title: "every answer says X-Content-Type-Options: nosniff",
+            points: 1,
+            requires: Some("s01.starts"),
+            hint: "Add X-Content-Type-Options: nosniff to every answer (pages, static files, redirects, 404s, errors) in one layer around the whole app, so no browser guesses a type the Content-Type does not say.",
+            book: "01-hardcoded.md#security-headers-and-clickjacking",
+            asvs: &["V14.4.4"],
+            run: check_fn!(nosniff),
+        },
+        Check {
+            id: "s01.frame-ancestors",
+            title: "no other site may frame a page: CSP frame-ancestors or X-Frame-Options",
+            points: 1,
+            requires: Some("s01.starts"),
+            hint: "Add Content-Security-Policy: frame-ancestors 'none' (or X-Frame-Options: DENY) to every answer in one layer around the whole app, so no other site can show your pages in a frame and steal a click (clickjacking).",
+            book: "01-hardcoded.md#security-headers-and-clickjacking",
+            asvs: &["V14.4.7"],
+            run: check_fn!(frame_ancestors),
+        },
     ]
 }
 
@@ -290,7 +310,7 @@ async fn static_traversal(cx: &mut Ctx) -> Outcome {
         format!("/static/{absolute}"),
     ];
     for target in targets {
-        let reply = cx.http.raw_get(&target).await?;
+        let reply = follow_under_static(&cx.http, &target).await?;
         if reply.body.windows(cx.sandbox.secret.len()).any(|w| w == cx.sandbox.secret.as_bytes()) {
             return Err(reply.fail(format!(
                 "404, and never the contents of {}, which is outside STATIC_DIR",
@@ -299,6 +319,118 @@ async fn static_traversal(cx: &mut Ctx) -> Outcome {
         }
         if reply.status != 404 {
             return Err(reply.fail("404 Not Found: the path leaves STATIC_DIR"));
+        }
+    }
+    Ok(())
+}
+
+/// How many redirects the traversal check follows, as a browser would.
+const STATIC_REDIRECTS: usize = 3;
+
+/// GETs `target` byte for byte, then follows up to [`STATIC_REDIRECTS`]
+/// redirects to this server that stay under `/static/` (Werkzeug answers a
+/// doubled slash with a 308 to the merged path). The last answer.
+async fn follow_under_static(http: &Http, target: &str) -> Result<Reply, Failure> {
+    let mut reply = http.raw_get(target).await?;
+    let mut sent = reply.sent.clone();
+    for _ in 0..STATIC_REDIRECTS {
+        if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
+            break;
+        }
+        let Some(next) = local_location(&reply, &http.base_url) else { break };
+        if !next.starts_with("/static/") {
+            break;
+        }
+        reply = http.raw_get(&next).await?;
+        sent = format!("{sent}, redirected to {}", reply.sent);
+    }
+    reply.sent = sent;
+    Ok(reply)
+}
+
+/// Answers of every kind a browser meets: a page, each static file, two
+/// 404s, a redirect and a JSON 401.
+async fn answers_of_every_kind(cx: &Ctx) -> Result<Vec<Reply>, Failure> {
+    let token = &random_token()[..12];
+    let mut paths = vec!["/".to_owned()];
+    paths.extend(cx.sandbox.files.iter().map(|file| format!("/static/{}", file.url_path)));
+    paths.extend([
+        format!("/static/missing-{token}.txt"),
+        format!("/no-such-page-{token}"),
+        "/cabinet".to_owned(),
+        "/api/me".to_owned(),
+    ]);
+    let mut replies = Vec::new();
+    for path in paths {
+        replies.push(cx.http.get(&path).send().await?);
+    }
+    Ok(replies)
+}
+
+/// A failure showing `reply` and what it said in the header `name`.
+fn header_failure(reply: &Reply, names: &[&str], expected: &str) -> Failure {
+    let mut failure = reply.fail(expected);
+    let shown: Vec<String> = names
+        .iter()
+        .map(|name| match reply.header_values(name).as_slice() {
+            [] => format!("{name}: (none)"),
+            values => values.iter().map(|v| format!("{name}: {v}")).collect::<Vec<_>>().join("\n"),
+        })
+        .collect();
+    failure.got = failure.got.map(|got| format!("{got}\n{}", shown.join("\n")));
+    failure
+}
+
+async fn nosniff(cx: &mut Ctx) -> Outcome {
+    for reply in answers_of_every_kind(cx).await? {
+        let values = reply.header_values("x-content-type-options");
+        if !values.iter().any(|v| v.trim().eq_ignore_ascii_case("nosniff")) {
+            return Err(header_failure(
+                &reply,
+                &["x-content-type-options"],
+                "X-Content-Type-Options: nosniff on every answer, whatever its status or type",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an answer forbids every other site to frame it: a CSP whose
+/// `frame-ancestors` is `'none'` or `'self'`, or, with no `frame-ancestors`
+/// at all (which would win over it), `X-Frame-Options: DENY` or `SAMEORIGIN`.
+pub(super) fn frames_refused(reply: &Reply) -> bool {
+    let sources = |directive: &str| -> Option<Vec<String>> {
+        let mut words = directive.split_ascii_whitespace();
+        let name = words.next()?;
+        name.eq_ignore_ascii_case("frame-ancestors")
+            .then(|| words.map(str::to_ascii_lowercase).collect())
+    };
+    let frame_ancestors: Vec<Vec<String>> = reply
+        .header_values("content-security-policy")
+        .iter()
+        .flat_map(|policy| policy.split([';', ',']).filter_map(sources).collect::<Vec<_>>())
+        .collect();
+    if !frame_ancestors.is_empty() {
+        // Every policy is enforced: one that allows no other site is enough.
+        return frame_ancestors.iter().any(
+            |sources| matches!(sources.as_slice(), [only] if only == "'none'" || only == "'self'"),
+        );
+    }
+    let xfo = reply.header_values("x-frame-options");
+    !xfo.is_empty()
+        && xfo.iter().all(|v| {
+            v.trim().eq_ignore_ascii_case("deny") || v.trim().eq_ignore_ascii_case("sameorigin")
+        })
+}
+
+async fn frame_ancestors(cx: &mut Ctx) -> Outcome {
+    for reply in answers_of_every_kind(cx).await? {
+        if !frames_refused(&reply) {
+            return Err(header_failure(
+                &reply,
+                &["content-security-policy", "x-frame-options"],
+                "Content-Security-Policy: frame-ancestors 'none' (or 'self'), or X-Frame-Options: DENY (or SAMEORIGIN), on every answer",
+            ));
         }
     }
     Ok(())
@@ -725,4 +857,48 @@ async fn next_refused(cx: &mut Ctx) -> Outcome {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    use super::*;
+
+    fn reply(headers: &[(&'static str, &'static str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        Reply { sent: String::new(), status: 200, headers: map, body: Vec::new() }
+    }
+
+    #[test]
+    fn framing_is_refused_by_frame_ancestors_or_x_frame_options() {
+        let refused = [
+            vec![("content-security-policy", "frame-ancestors 'none'")],
+            vec![("content-security-policy", "default-src 'self'; Frame-Ancestors 'SELF'")],
+            vec![("x-frame-options", "DENY")],
+            vec![("x-frame-options", "sameorigin")],
+            vec![
+                ("content-security-policy", "frame-ancestors https://x.example"),
+                ("content-security-policy", "frame-ancestors 'none'"),
+            ],
+        ];
+        for headers in refused {
+            assert!(frames_refused(&reply(&headers)), "{headers:?}");
+        }
+        let allowed = [
+            vec![],
+            vec![("content-security-policy", "default-src 'self'")],
+            vec![("content-security-policy", "frame-ancestors *")],
+            vec![("content-security-policy", "frame-ancestors 'self' https://x.example")],
+            // frame-ancestors wins over X-Frame-Options in browsers.
+            vec![("content-security-policy", "frame-ancestors *"), ("x-frame-options", "DENY")],
+            vec![("x-frame-options", "ALLOW-FROM https://x.example")],
+        ];
+        for headers in allowed {
+            assert!(!frames_refused(&reply(&headers)), "{headers:?}");
+        }
+    }
 }

@@ -41,10 +41,10 @@ pub fn checks() -> Vec<Check> {
         },
         Check {
             id: "s03.session-file",
-            title: "sign-in writes sessions/<id>.json: username, expires_at, mode 0600, no password",
+            title: "sign-in writes sessions/<id>.json: username, expires_at, ends_at, mode 0600, no password",
             points: 2,
             requires: Some("s03.cookie-format"),
-            hint: "Write $DATA_DIR/sessions/<id>.json holding username and expires_at (Unix seconds), readable by the server's user only.",
+            hint: "Write $DATA_DIR/sessions/<id>.json holding username, expires_at (now + SESSION_TTL_SECS) and ends_at (now + SESSION_ABSOLUTE_TTL_SECS), in Unix seconds, readable by the server's user only.",
             book: "03-file-sessions.md#the-file-store",
             asvs: &["V3.2.3", "V8.3.4"],
             run: check_fn!(session_file),
@@ -118,6 +118,26 @@ pub fn checks() -> Vec<Check> {
             book: "03-file-sessions.md#expiry-on-the-server",
             asvs: &["V3.3.2"],
             run: check_fn!(expiry),
+        },
+        Check {
+            id: "s03.absolute-lifetime",
+            title: "however much it is used, a session ends SESSION_ABSOLUTE_TTL_SECS after sign-in",
+            points: 2,
+            requires: Some("s03.session-file"),
+            hint: "Write ends_at at sign-in; a renewal moves expires_at, but never past ends_at, and a session past either is refused and its file removed.",
+            book: "03-file-sessions.md#an-end-no-renewal-passes",
+            asvs: &["V3.3.2"],
+            run: check_fn!(absolute_lifetime),
+        },
+        Check {
+            id: "s03.two-cookies",
+            title: "a request with two session cookies is signed out, whichever comes first",
+            points: 2,
+            requires: Some("s03.cookie-format"),
+            hint: "Count the `session` cookies in the Cookie header: with more than one (a sibling subdomain may have planted one), treat the request as signed out instead of taking the first.",
+            book: "03-file-sessions.md#two-cookies-of-one-name",
+            asvs: &[],
+            run: check_fn!(two_cookies),
         },
         Check {
             id: "s03.parallel-sign-ins",
@@ -214,11 +234,18 @@ async fn session_file(cx: &mut Ctx) -> Outcome {
     let username_ok =
         json["username"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&user.username));
     let ttl: i64 = cx.env("SESSION_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(1800);
+    let absolute: i64 =
+        cx.env("SESSION_ABSOLUTE_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(43_200);
     let expires_ok =
         json["expires_at"].as_i64().is_some_and(|at| at > now() && at <= now() + ttl + 5);
-    if !username_ok || !expires_ok {
+    let ends_ok = json["ends_at"].as_i64().is_some_and(|at| {
+        at > now() + absolute - 60
+            && at <= now() + absolute + 5
+            && json["expires_at"].as_i64().is_some_and(|expires| expires <= at)
+    });
+    if !username_ok || !expires_ok || !ends_ok {
         return Err(Failure::new(format!(
-            "{shown} to hold {{\"username\": {:?}, \"expires_at\": <Unix seconds, now + SESSION_TTL_SECS>}}",
+            "{shown} to hold {{\"username\": {:?}, \"expires_at\": <Unix seconds, now + SESSION_TTL_SECS>, \"ends_at\": <Unix seconds, now + SESSION_ABSOLUTE_TTL_SECS>}}",
             user.username
         ))
         .got(crate::text::excerpt(&text, 300)));
@@ -282,7 +309,9 @@ async fn tampered_cookie_refused(cx: &mut Ctx) -> Outcome {
 /// Writes a session file of the harness's own, returns its signed cookie.
 fn plant_session(cx: &Ctx, data_dir: &Path, id: &str, username: &str) -> Result<String, Failure> {
     let path = sessions_dir(data_dir).join(format!("{id}.json"));
-    let json = serde_json::json!({ "username": username, "expires_at": now() + 600 });
+    let json = serde_json::json!({
+        "username": username, "expires_at": now() + 600, "ends_at": now() + 3600
+    });
     std::fs::write(&path, json.to_string())
         .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)))
         .map_err(|e| {
@@ -330,8 +359,10 @@ async fn id_traversal_refused(cx: &mut Ctx) -> Outcome {
     let user = cx.user(1).clone();
     // Sessions that would sign in as a real user, if the server read them:
     // one beside the sessions folder, one in the sandbox, outside DATA_DIR.
-    let planted =
-        serde_json::json!({ "username": user.username, "expires_at": now() + 600 }).to_string();
+    let planted = serde_json::json!({
+        "username": user.username, "expires_at": now() + 600, "ends_at": now() + 3600
+    })
+    .to_string();
     let beside = data_dir.join("evil.json");
     let outside = cx.sandbox.root().join("outside.json");
     for path in [&beside, &outside] {
@@ -443,6 +474,99 @@ async fn expiry(cx: &mut Ctx) -> Outcome {
     .await;
     other.server.stop().await;
     outcome
+}
+
+/// The absolute lifetime the check sets, and the idle one, in seconds:
+/// used every half second, the session never idles out, so only `ends_at`
+/// can end it.
+const ABSOLUTE_TTL: u64 = 6;
+const IDLE_TTL: u64 = 3;
+
+async fn absolute_lifetime(cx: &mut Ctx) -> Outcome {
+    let (idle, absolute) = (IDLE_TTL.to_string(), ABSOLUTE_TTL.to_string());
+    let mut other = cx
+        .start_another(&[("SESSION_TTL_SECS", &idle), ("SESSION_ABSOLUTE_TTL_SECS", &absolute)])
+        .await?;
+    let outcome = async {
+        let user = cx.user(0).clone();
+        cx.ensure_account(&other.http, &user).await?;
+        let (cookie, path) = signed_in(cx, &other.http, &other.data_dir).await?;
+        let signed_in_at = tokio::time::Instant::now();
+        let setting = format!(
+            "SESSION_TTL_SECS={IDLE_TTL}, SESSION_ABSOLUTE_TTL_SECS={ABSOLUTE_TTL}, used every 0.5 s"
+        );
+        // Unix seconds: a session signed in at x.99 s may end 5.01 s later.
+        let surely_alive = Duration::from_secs(ABSOLUTE_TTL - 2);
+        let surely_over = Duration::from_secs(ABSOLUTE_TTL + 2);
+        loop {
+            // A deliberate wait: the session must be used, but not too often.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let age = signed_in_at.elapsed();
+            let me = other.http.get("/api/me").session(&cookie).send().await?;
+            if me.status == 200 && age >= surely_over {
+                return Err(me.fail(format!(
+                    "401: signed in {:.1} s ago with {setting}, past its absolute lifetime",
+                    age.as_secs_f64()
+                )));
+            }
+            if me.status == 200 {
+                continue;
+            }
+            if age < surely_alive {
+                return Err(me.fail(format!(
+                    "200: signed in {:.1} s ago with {setting}, well within its absolute lifetime",
+                    age.as_secs_f64()
+                )));
+            }
+            break;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let over = |field: &str| json[field].as_i64().is_some_and(|at| at <= now());
+        if path.exists() && !over("ends_at") && !over("expires_at") {
+            return Err(Failure::new(format!(
+                "{} removed, or expired by its own expires_at or ends_at, once the session ended",
+                path.display()
+            ))
+            .got(crate::text::excerpt(&text, 300)));
+        }
+        Ok(())
+    }
+    .await;
+    other.server.stop().await;
+    outcome
+}
+
+async fn two_cookies(cx: &mut Ctx) -> Outcome {
+    let alice = cx.user(0).clone();
+    let mallory = cx.user(1).clone();
+    let (alices, _) = signed_in(cx, &cx.http, &cx.data_dir()).await?;
+    // Another real session: the attacker's own, planted by a sibling site.
+    let mallorys = sign_in(&cx.http, &mallory.username, &mallory.password).await?;
+    let forged = sign(&format!("not-the-secret-{}", random_token()), &random_token());
+    for planted in [&mallorys, &forged] {
+        for cookie in [
+            format!("session={alices}; session={planted}"),
+            format!("session={planted}; session={alices}"),
+        ] {
+            let me = cx.http.get("/api/me").header("cookie", &cookie).send().await?;
+            if me.status != 401 {
+                return Err(me.fail(format!(
+                    "401: with two session cookies (one {}'s, one {}) the request is signed out, whichever comes first",
+                    alice.username,
+                    if *planted == mallorys { format!("{}'s", mallory.username) } else { "forged".to_owned() }
+                )));
+            }
+        }
+    }
+    // Alone, each real cookie still works: the refusals above mean something.
+    for cookie in [&alices, &mallorys] {
+        let me = cx.http.get("/api/me").session(cookie).send().await?;
+        if me.status != 200 {
+            return Err(me.fail("200: the cookie sent alone is still signed in"));
+        }
+    }
+    Ok(())
 }
 
 async fn parallel_sign_ins(cx: &mut Ctx) -> Outcome {

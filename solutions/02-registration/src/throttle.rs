@@ -2,8 +2,10 @@
 //!
 //! After [`LIMIT`] failed sign-ins for a username within [`WINDOW`], that
 //! username is refused until its oldest failure leaves the window. Other
-//! usernames are not affected, so an attacker cannot lock everyone out, and
-//! the refusal is temporary, so they cannot lock anyone out for good either.
+//! usernames are not affected, and each refusal ends by itself. That bounds
+//! the harm but does not remove it: anyone who knows a username can keep
+//! its owner out with five wrong passwords a minute, for as long as they
+//! bother (book/src/02-registration.md, "Throttling").
 
 use std::{
     collections::{HashMap, VecDeque},

@@ -47,6 +47,7 @@ impl TestApp {
             static_dir: dir.path().to_owned(),
             public_url: "http://localhost:5000".into(),
             session_ttl: std::time::Duration::from_secs(1800),
+            session_absolute_ttl: std::time::Duration::from_secs(43_200),
             remember_ttl: std::time::Duration::from_secs(3600),
             database_url: None,
             oidc_issuer: mock.issuer(),

@@ -7,7 +7,7 @@ use tokio::{net::TcpListener, signal::unix::SignalKind};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
-use crate::{Config, config::step_data_dir, static_files, unfinished};
+use crate::{Config, config::step_data_dir, security_headers, static_files, unfinished};
 
 /// How long in-flight requests get after SIGTERM; the contract allows 5 s.
 const GRACE: Duration = Duration::from_secs(4);
@@ -53,8 +53,9 @@ where
     let app = build(config.clone())
         .await?
         .merge(static_files::router(&config.static_dir))
-        .layer(unfinished::layer())
-        .layer(TraceLayer::new_for_http());
+        .layer(unfinished::layer());
+    // Outside the panic catcher: its 500s get the headers too.
+    let app = security_headers::add(app).layer(TraceLayer::new_for_http());
 
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&address)

@@ -32,6 +32,8 @@ struct Shared {
     store: FileStore,
     signer: Signer,
     ttl: Duration,
+    /// `SESSION_ABSOLUTE_TTL_SECS`: how long after sign-in any session ends.
+    absolute_ttl: Duration,
     secure: bool,
     /// One lock per session id in use, so that a renewal cannot write back a
     /// session that a sign-out on another request has just deleted.
@@ -72,6 +74,7 @@ impl FileSessions {
             store,
             signer,
             ttl: config.session_ttl,
+            absolute_ttl: config.session_absolute_ttl,
             secure: config.secure_cookies(),
             locks: Mutex::default(),
         };
@@ -129,17 +132,24 @@ async fn attach(
 }
 // ANCHOR_END: attach
 
-/// The value of the `session` cookie, if the request has one.
+// ANCHOR: session_cookie
+/// The value of the `session` cookie, if the request has exactly one. Two
+/// or more are no session at all: a sibling subdomain can plant a second
+/// `session` cookie for our host, and which one comes first is the
+/// browser's choice, so picking one could sign the user in as the attacker.
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+    let mut values = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|line| line.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == "session")
-        .map(|(_, value)| value)
+        .filter(|(name, _)| *name == "session")
+        .map(|(_, value)| value);
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
+// ANCHOR_END: session_cookie
 
 /// One request's session.
 #[derive(Clone)]
@@ -171,9 +181,13 @@ impl FileSession {
         state.change = Some(change);
     }
 
+    fn ttl(&self) -> i64 {
+        i64::try_from(self.shared.ttl.as_secs()).unwrap_or(i64::MAX)
+    }
+
     fn record(&self, username: &str) -> Record {
-        let ttl = i64::try_from(self.shared.ttl.as_secs()).unwrap_or(i64::MAX);
-        Record { username: username.to_owned(), expires_at: now().saturating_add(ttl) }
+        let absolute = i64::try_from(self.shared.absolute_ttl.as_secs()).unwrap_or(i64::MAX);
+        Record::new(username, self.ttl(), absolute)
     }
 
     /// `Set-Cookie` for the answer, when the session changed.
@@ -205,11 +219,12 @@ impl kit::session::Sessions for FileSession {
             self.change(None, Change::Ended);
             return None;
         };
-        // Sliding expiry: use buys another TTL. Renewing at most once every
-        // tenth of the TTL keeps a busy user from writing a file a request.
-        let ttl = i64::try_from(self.shared.ttl.as_secs()).unwrap_or(i64::MAX);
-        if record.expires_at - now() < ttl - ttl / 10 {
-            let renewed = self.record(&record.username);
+        // Sliding expiry: use buys another TTL, up to `ends_at` and never
+        // past it. Renewing at most once every tenth of the TTL keeps a busy
+        // user from writing a file a request.
+        let ttl = self.ttl();
+        if record.expires_at - now() < ttl - ttl / 10 && record.expires_at < record.ends_at {
+            let renewed = record.clone().renewed(ttl);
             if let Err(error) = self.shared.store.save(&id, &renewed).await {
                 tracing::warn!(%error, "cannot renew a session");
             }
@@ -240,5 +255,26 @@ impl kit::session::Sessions for FileSession {
         }
         self.change(None, Change::Ended);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(lines: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(header::COOKIE, HeaderValue::from_str(line).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn one_session_cookie_is_read_two_are_none() {
+        assert_eq!(session_cookie(&headers(&["theme=dark; session=a.b"])), Some("a.b"));
+        assert_eq!(session_cookie(&headers(&["theme=dark"])), None);
+        assert_eq!(session_cookie(&headers(&["session=a.b; session=c.d"])), None);
+        assert_eq!(session_cookie(&headers(&["session=a.b", "session=a.b"])), None);
     }
 }

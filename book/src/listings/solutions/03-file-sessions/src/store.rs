@@ -1,5 +1,5 @@
 //! Sessions as files: `$DATA_DIR/sessions/<id>.json`, a JSON object with
-//! `username` and `expires_at`, mode 0600, written atomically.
+//! `username`, `expires_at` and `ends_at`, mode 0600, written atomically.
 
 use std::{
     fs, io,
@@ -14,20 +14,38 @@ use time::OffsetDateTime;
 
 use crate::session_id::SessionId;
 
+// ANCHOR: record
 /// What a session file holds. Never a password: only who is signed in and
 /// until when.
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct Record {
     pub username: String,
-    /// Unix seconds.
+    /// Unix seconds: the end unless it is used again (`SESSION_TTL_SECS`).
     pub expires_at: i64,
+    /// Unix seconds: the end however much it is used, set at sign-in
+    /// (`SESSION_ABSOLUTE_TTL_SECS`, 12 hours). No renewal passes it.
+    pub ends_at: i64,
 }
 
 impl Record {
+    /// A new session for `username`, signed in now.
+    pub fn new(username: &str, ttl: i64, absolute_ttl: i64) -> Self {
+        let now = now();
+        let ends_at = now.saturating_add(absolute_ttl);
+        let expires_at = now.saturating_add(ttl).min(ends_at);
+        Self { username: username.to_owned(), expires_at, ends_at }
+    }
+
+    /// The same session, used now: another `ttl`, but never past `ends_at`.
+    pub fn renewed(self, ttl: i64) -> Self {
+        Self { expires_at: now().saturating_add(ttl).min(self.ends_at), ..self }
+    }
+
     pub fn expired(&self) -> bool {
-        self.expires_at <= now()
+        self.expires_at.min(self.ends_at) <= now()
     }
 }
+// ANCHOR_END: record
 
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
@@ -154,7 +172,19 @@ mod tests {
     }
 
     fn record(seconds_left: i64) -> Record {
-        Record { username: "alice".into(), expires_at: now() + seconds_left }
+        Record { username: "alice".into(), expires_at: now() + seconds_left, ends_at: now() + 600 }
+    }
+
+    #[test]
+    fn renewals_never_pass_the_absolute_end() {
+        let fresh = Record::new("alice", 60, 90);
+        assert_eq!(fresh.ends_at - fresh.expires_at, 30);
+        let later = Record { expires_at: fresh.expires_at - 50, ends_at: now() + 10, ..fresh };
+        let renewed = later.renewed(60);
+        assert_eq!(renewed.expires_at, renewed.ends_at);
+        let over = Record { ends_at: now() - 1, ..renewed };
+        assert!(over.expired(), "past ends_at, however fresh expires_at is");
+        assert!(!Record::new("bob", 60, 43_200).expired());
     }
 
     #[tokio::test]
