@@ -27,7 +27,7 @@ use harness::{
 const CLIENTS: usize = 12;
 /// Load before the kill; the clients stop at the first request it breaks.
 const BEFORE_KILL: Duration = Duration::from_millis(2500);
-/// Everything, whatever happens.
+/// Everything after the build, whatever happens.
 const WHOLE_TEST: Duration = Duration::from_secs(120);
 
 /// What the server last answered about one session.
@@ -58,21 +58,27 @@ struct Log {
 
 #[tokio::test]
 async fn step_03_file_sessions_survive_a_kill_under_load() {
-    tokio::time::timeout(WHOLE_TEST, load_and_kill("03")).await.expect("the test is bounded");
+    load_and_kill("03").await;
 }
 
 #[tokio::test]
 async fn step_04_sqlite_sessions_survive_a_kill_under_load() {
-    tokio::time::timeout(WHOLE_TEST, load_and_kill("04")).await.expect("the test is bounded");
+    load_and_kill("04").await;
 }
 
+/// Builds the step's solution (which may take a while), then loads, kills
+/// and restarts it within [`WHOLE_TEST`].
 async fn load_and_kill(step: &str) {
     let step = steps::find(step).expect("a known step");
-    let root = kit_root();
     let program = Target::Solution
-        .program(step, &root, false)
+        .program(step, &kit_root(), false)
         .await
         .unwrap_or_else(|failure| panic!("{}\n{}", failure.summary, failure.diagnostics));
+    tokio::time::timeout(WHOLE_TEST, run(step, program)).await.expect("the test is bounded");
+}
+
+async fn run(step: &steps::Step, program: server::Program) {
+    let root = kit_root();
     let mut sandbox = Sandbox::new().expect("a sandbox");
     let env = step_env(step, &mut sandbox).expect("a data folder");
     let data_dir = env.iter().find(|(k, _)| k == "DATA_DIR").map(|(_, v)| v.clone()).unwrap();
