@@ -28,6 +28,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod server;
+pub mod speed;
 pub mod steps;
 pub mod student;
 pub mod target;

@@ -192,6 +192,27 @@ enum Dev {
         #[arg(long, value_name = "DIR")]
         work: Option<PathBuf>,
     },
+    /// Load-tests every step's solution (release builds) with signed-in and
+    /// signed-out `GET /api/me`, against an axum hello-world: req/s, p50,
+    /// p99, the ratio to that ceiling, and idle and loaded memory.
+    BenchServers {
+        /// The steps to measure (default: every step).
+        #[arg(long = "step", value_name = "STEP")]
+        steps: Vec<String>,
+        /// Keep-alive connections, each sending its next request as soon as
+        /// the answer arrives.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds measured for each server and cookie.
+        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        secs: f64,
+        /// Seconds of load before measuring.
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        warmup: f64,
+        /// Threads of the load generator.
+        #[arg(long, default_value_t = 2)]
+        client_threads: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -359,6 +380,32 @@ fn main() -> ExitCode {
                 };
                 match chosen {
                     Ok(chosen) => student::bench::run(&root, &chosen, runs).await,
+                    Err(code) => code,
+                }
+            }
+            Some(Command::Dev(Dev::BenchServers {
+                steps,
+                connections,
+                secs,
+                warmup,
+                client_threads,
+            })) => {
+                let chosen: Result<Vec<&'static Step>, ExitCode> = if steps.is_empty() {
+                    Ok(STEPS.iter().collect())
+                } else {
+                    steps.iter().map(|s| find_step(s)).collect()
+                };
+                match chosen {
+                    Ok(steps) => {
+                        let args = harness::speed::BenchArgs {
+                            steps,
+                            connections: connections.max(1),
+                            duration: Duration::from_secs_f64(secs.max(0.1)),
+                            warmup: Duration::from_secs_f64(warmup.max(0.0)),
+                            client_threads: client_threads.max(1),
+                        };
+                        harness::speed::run(&root, args).await
+                    }
                     Err(code) => code,
                 }
             }

@@ -75,6 +75,12 @@ impl FileStore {
 
     /// The session, if its file exists and it has not expired. An expired
     /// session's file is removed on the spot.
+    ///
+    /// The file is read right here, on the runtime's thread, not through
+    /// `tokio::fs` (which sends every call to another thread and back): a
+    /// session file is a few dozen bytes the kernel keeps in memory, and
+    /// reading it costs less than the two thread switches would. Writes,
+    /// which wait for the disk, still leave the runtime (`save`).
     pub async fn load(&self, id: &SessionId) -> Option<Record> {
         // TODO(step 03): read `<id>.json`, parse it, and refuse (and remove)
         // an expired session. See book/src/03-file-sessions.md, "The file store".

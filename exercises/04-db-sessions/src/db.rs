@@ -71,6 +71,11 @@ pub async fn open_with(url: &str, later: Option<Later>) -> Result<AnyPool, Error
     let pool = AnyPoolOptions::new()
         // Fail fast at start-up and under overload instead of queueing for 30 s.
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings a connection each time it is taken from the pool, in
+        // case the server dropped it. An SQLite connection is a file in
+        // this process and cannot be dropped; its ping is one more trip to
+        // the connection's thread, on every query. PostgreSQL keeps it.
+        .test_before_acquire(backend != Backend::Sqlite)
         .connect(&connect_url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", redacted(url)))?;

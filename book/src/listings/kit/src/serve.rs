@@ -12,6 +12,13 @@ use crate::{Config, config::step_data_dir, security_headers, static_files, unfin
 /// How long in-flight requests get after SIGTERM; the contract allows 5 s.
 const GRACE: Duration = Duration::from_secs(4);
 
+/// What is logged unless `RUST_LOG` says otherwise: `info`, but only the
+/// errors of tower-sessions. At `info` it opens a span for every request,
+/// and at `warn` it writes a line for every cookie that is not a session
+/// id, so that anyone sending forged cookies would fill the log (and cost
+/// more than the refusal). The cookie is refused either way.
+pub const DEFAULT_LOG: &str = "info,tower_sessions=error";
+
 pub type BoxError = Box<dyn Error + Send + Sync>;
 
 /// The whole life of a step server: read the environment, let `build` make
@@ -27,7 +34,7 @@ where
     Fut: Future<Output = Result<Router, BoxError>>,
 {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

@@ -78,12 +78,18 @@ impl FileStore {
     // ANCHOR: load
     /// The session, if its file exists and it has not expired. An expired
     /// session's file is removed on the spot.
+    ///
+    /// The file is read right here, on the runtime's thread, not through
+    /// `tokio::fs` (which sends every call to another thread and back): a
+    /// session file is a few dozen bytes the kernel keeps in memory, and
+    /// reading it costs less than the two thread switches would. Writes,
+    /// which wait for the disk, still leave the runtime (`save`).
     pub async fn load(&self, id: &SessionId) -> Option<Record> {
         let path = self.path(id);
-        let bytes = tokio::fs::read(&path).await.ok()?;
+        let bytes = fs::read(&path).ok()?;
         let record: Record = serde_json::from_slice(&bytes).ok()?;
         if record.expired() {
-            let _ = tokio::fs::remove_file(&path).await;
+            let _ = fs::remove_file(&path);
             return None;
         }
         Some(record)

@@ -172,7 +172,12 @@ impl SessionStore for SqlStore {
 /// so a fast hash is enough (there is nothing to guess), and whoever reads
 /// the table, or a backup of it, learns no id they could present.
 pub fn key(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    use std::fmt::Write;
+    let digest = Sha256::digest(id.to_string().as_bytes());
+    digest.iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 // ANCHOR_END: key
 
