@@ -125,3 +125,14 @@ async fn stock_flask_static_files_pass_the_static_checks() {
         );
     }
 }
+
+/// The same for step 04: users and sessions in SQLite, through Python's sqlite3.
+#[tokio::test]
+async fn a_flask_step_04_server_gets_full_marks() {
+    flask_server_gets_full_marks(
+        "a_flask_step_04_server_gets_full_marks",
+        "04",
+        "flask_step04/app.py",
+    )
+    .await;
+}
