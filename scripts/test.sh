@@ -27,12 +27,14 @@ if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
 fi
 
 # The assignment-profile tests (harness/tests/profiles.rs) grade small
-# Flask apps; without Flask they say SKIPPED and pass. Installed only where
-# pip can do it without asking (a virtualenv, pyenv, or root).
-if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import flask' >/dev/null 2>&1; then
-  echo "== installing Flask for the assignment-profile tests"
-  python3 -m pip install --quiet flask \
-    || echo "warning: Flask could not be installed: the profile tests will say SKIPPED" >&2
+# Flask apps, and harness/tests/other_languages.rs grades Flask step servers
+# (which hash with argon2-cffi); without them they say SKIPPED and pass.
+# Installed only where pip can do it without asking (a virtualenv, pyenv, or
+# root).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import flask, argon2' >/dev/null 2>&1; then
+  echo "== installing Flask and argon2-cffi for the Flask tests"
+  python3 -m pip install --quiet flask argon2-cffi \
+    || echo "warning: Flask could not be installed: the Flask tests will say SKIPPED" >&2
 fi
 
 exercises=()

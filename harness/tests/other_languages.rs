@@ -52,6 +52,60 @@ fn flask_missing() -> Option<&'static str> {
     }
 }
 
+/// Why the Flask step servers cannot run here: no Flask, or no argon2-cffi.
+fn flask_and_argon2_missing() -> Option<&'static str> {
+    if let Some(why) = flask_missing() {
+        return Some(why);
+    }
+    let status = Command::new("python3")
+        .args(["-c", "import argon2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => None,
+        _ => Some("python3 has no argon2 (pip install argon2-cffi)"),
+    }
+}
+
+/// Grades a Flask server under `harness/tests/python/` at `step`, and
+/// expects every check to pass with full points, naming the ones that did not.
+async fn flask_server_gets_full_marks(test: &str, step: &str, server: &str) {
+    if let Some(why) = flask_and_argon2_missing() {
+        println!("SKIPPED {test}: {why}");
+        return;
+    }
+    let path = kit_root().join("harness/tests/python").join(server);
+    assert!(path.is_file(), "{} is missing", path.display());
+    let target = Target::Cmd(format!("python3 '{}'", path.display()));
+    let report = common::grade(step, target, &common::quiet()).await;
+    let short: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| r.points() != r.max_points)
+        .map(|r| format!("{} ({:?}, {}/{})", r.id, r.status, r.points(), r.max_points))
+        .collect();
+    assert!(
+        short.is_empty() && report.all_passed(),
+        "{server} at step {step} fell short on: {}\n{}",
+        short.join(", "),
+        common::explain(&report)
+    );
+    assert_eq!(report.score(), report.max_score());
+}
+
+/// Issue #16: a Flask server written from the contract alone, apart from the
+/// kit, gets full marks at step 03 (and so at steps 01 and 02's checks).
+#[tokio::test]
+async fn a_flask_step_03_server_gets_full_marks() {
+    flask_server_gets_full_marks(
+        "a_flask_step_03_server_gets_full_marks",
+        "03",
+        "flask_step03/app.py",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn stock_flask_static_files_pass_the_static_checks() {
     if let Some(why) = flask_missing() {
@@ -70,4 +124,15 @@ async fn stock_flask_static_files_pass_the_static_checks() {
             common::explain(&report)
         );
     }
+}
+
+/// The same for step 04: users and sessions in SQLite, through Python's sqlite3.
+#[tokio::test]
+async fn a_flask_step_04_server_gets_full_marks() {
+    flask_server_gets_full_marks(
+        "a_flask_step_04_server_gets_full_marks",
+        "04",
+        "flask_step04/app.py",
+    )
+    .await;
 }

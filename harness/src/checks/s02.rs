@@ -592,10 +592,31 @@ async fn throttled_account(http: &Http) -> Result<User, Failure> {
 }
 
 fn expect_throttled(reply: &Reply) -> Outcome {
-    let retry_after = reply.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-    match retry_after {
+    let wait = reply.header("retry-after").and_then(retry_after_secs);
+    match wait {
         Some(seconds) if reply.status == 429 && (1..=60).contains(&seconds) => Ok(()),
-        _ => Err(reply.fail("429 Too Many Requests with Retry-After: <1 to 60 seconds>")),
+        _ => Err(reply.fail(
+            "429 Too Many Requests with Retry-After: <1 to 60 seconds> (in seconds or as an HTTP-date)",
+        )),
+    }
+}
+
+/// How many seconds from now a `Retry-After` value asks to wait: RFC 9110
+/// (section 10.2.3) allows a number of seconds or an HTTP-date, and the
+/// contract does not choose. A date is read against this machine's clock,
+/// which the server shares, and rounded up to whole seconds; one a second in
+/// the past counts as one second (dates have a resolution of one second).
+fn retry_after_secs(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let now = std::time::SystemTime::now();
+    match at.duration_since(now) {
+        Ok(ahead) => Some(ahead.as_secs() + u64::from(ahead.subsec_nanos() > 0)),
+        Err(behind) if behind.duration().as_secs() < 1 => Some(1),
+        Err(_) => None,
     }
 }
 
@@ -700,4 +721,24 @@ async fn users_file_survives_kill(cx: &mut Ctx) -> Outcome {
     // Accounts live in the file, not in memory: they survive the restart.
     let user = cx.user(0).clone();
     sign_in(&cx.http, &user.username, &user.password).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::retry_after_secs;
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after_secs("42"), Some(42));
+        assert_eq!(retry_after_secs(" 7 "), Some(7));
+        let in_half_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let seconds = retry_after_secs(&in_half_a_minute).expect("a date is understood");
+        assert!((29..=30).contains(&seconds), "{seconds}");
+        let long_ago = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3600));
+        assert_eq!(retry_after_secs(&long_ago), None);
+        assert_eq!(retry_after_secs("soon"), None);
+        assert_eq!(retry_after_secs("-5"), None);
+    }
 }

@@ -196,6 +196,13 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A time in a session file: Unix seconds, as a JSON number. The contract does
+/// not ask for whole seconds, so `1795264591.25` (Python's `time.time()`)
+/// counts as much as `1795264591`.
+fn unix_seconds(value: &serde_json::Value) -> Option<f64> {
+    value.as_f64().filter(|at| at.is_finite())
+}
+
 /// The id of a cookie value the contract's way, or a failure saying why not.
 fn id_of(reply: &Reply, value: &str, secret: &str) -> Result<String, Failure> {
     let expected = "session=<id>.<sig>, <id> of [A-Za-z0-9_-]{22,}, <sig> the unpadded URL-safe base64 of HMAC-SHA256(SESSION_SECRET, <id>)";
@@ -236,12 +243,14 @@ async fn session_file(cx: &mut Ctx) -> Outcome {
     let ttl: i64 = cx.env("SESSION_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(1800);
     let absolute: i64 =
         cx.env("SESSION_ABSOLUTE_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(43_200);
-    let expires_ok =
-        json["expires_at"].as_i64().is_some_and(|at| at > now() && at <= now() + ttl + 5);
-    let ends_ok = json["ends_at"].as_i64().is_some_and(|at| {
-        at > now() + absolute - 60
-            && at <= now() + absolute + 5
-            && json["expires_at"].as_i64().is_some_and(|expires| expires <= at)
+    let now = now() as f64;
+    let (ttl, absolute) = (ttl as f64, absolute as f64);
+    let expires_at = unix_seconds(&json["expires_at"]);
+    let expires_ok = expires_at.is_some_and(|at| at > now && at <= now + ttl + 5.0);
+    let ends_ok = unix_seconds(&json["ends_at"]).is_some_and(|at| {
+        at > now + absolute - 60.0
+            && at <= now + absolute + 5.0
+            && expires_at.is_some_and(|expires| expires <= at)
     });
     if !username_ok || !expires_ok || !ends_ok {
         return Err(Failure::new(format!(
@@ -522,7 +531,7 @@ async fn absolute_lifetime(cx: &mut Ctx) -> Outcome {
         }
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        let over = |field: &str| json[field].as_i64().is_some_and(|at| at <= now());
+        let over = |field: &str| unix_seconds(&json[field]).is_some_and(|at| at <= now() as f64);
         if path.exists() && !over("ends_at") && !over("expires_at") {
             return Err(Failure::new(format!(
                 "{} removed, or expired by its own expires_at or ends_at, once the session ended",
