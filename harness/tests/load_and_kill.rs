@@ -185,7 +185,7 @@ async fn client(http: Http, user: User, n: usize, log: Arc<Mutex<Log>>) {
                 log.wrong.push(format!("reading a live session: {}", reply.summary()));
             }
         }
-        if (round + n) % 2 == 0 {
+        if (round + n).is_multiple_of(2) {
             log.lock().unwrap().seen[index].said = Said::SigningOut;
             let Ok(reply) = http.post_form("/logout", &[]).session(&cookie).send().await else {
                 return;
