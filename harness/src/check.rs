@@ -136,6 +136,12 @@ impl Ctx {
         self.launch.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// A number of seconds the main server was given in `name`, or the
+    /// contract's default for it.
+    pub fn seconds(&self, name: &str, default: i64) -> i64 {
+        self.env(name).and_then(|value| value.parse().ok()).unwrap_or(default)
+    }
+
     /// Restarts the main server with `env` changed (for good: change it back
     /// with another call), on the same data folder.
     pub async fn restart_with(&mut self, env: &[(&str, &str)]) -> Result<(), Failure> {

@@ -69,6 +69,22 @@ pub async fn grade(step: &Step, target: &Target, options: &Options) -> Report {
     report
 }
 
+/// What every step's server is started with: its address, a fresh data
+/// folder in `sandbox`, the static files and a new session secret. The
+/// database, the remember-me lifetime and the provider come on top.
+pub fn server_env(sandbox: &mut Sandbox) -> std::io::Result<Vec<(String, String)>> {
+    let data_dir = sandbox.fresh_data_dir()?;
+    Ok(vec![
+        ("HOST".into(), "127.0.0.1".into()),
+        ("DATA_DIR".into(), data_dir.display().to_string()),
+        ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
+        (
+            "SESSION_SECRET".into(),
+            format!("{}{}", sandbox::random_token(), sandbox::random_token()),
+        ),
+    ])
+}
+
 /// The checks `only` needs: itself and, in order, every check it requires
 /// on the way down; all of them when `only` is `None`.
 fn chosen(checks: Vec<Check>, only: Option<&str>) -> Vec<Check> {
@@ -108,18 +124,8 @@ async fn grade_on(
             };
             Failure::new("the server to compile").sent("cargo build").got(got)
         })?;
-        let data_dir = sandbox
-            .fresh_data_dir()
+        let mut env = server_env(&mut sandbox)
             .map_err(|e| Failure::new("a data folder").got(e.to_string()))?;
-        let mut env: Vec<(String, String)> = vec![
-            ("HOST".into(), "127.0.0.1".into()),
-            ("DATA_DIR".into(), data_dir.display().to_string()),
-            ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
-            (
-                "SESSION_SECRET".into(),
-                format!("{}{}", sandbox::random_token(), sandbox::random_token()),
-            ),
-        ];
         let database = match (step.has_database, &options.database_url) {
             (false, _) => None,
             // SQLite: the main server is told nothing, so the contract's

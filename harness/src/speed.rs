@@ -33,6 +33,7 @@ use crate::{
     fixtures::{self, User},
     http::Http,
     provider::{self, Provider},
+    runner,
     sandbox::{self, Sandbox},
     server::{self, Launch, Program, Server},
     steps::Step,
@@ -127,18 +128,9 @@ async fn measure_ceiling(
 
 /// What a step's server is started with, as the grader starts it.
 pub fn step_env(step: &Step, sandbox: &mut Sandbox) -> anyhow::Result<Vec<(String, String)>> {
-    let data_dir = sandbox.fresh_data_dir()?;
-    let mut env: Vec<(String, String)> = vec![
-        ("HOST".into(), "127.0.0.1".into()),
-        ("DATA_DIR".into(), data_dir.display().to_string()),
-        ("STATIC_DIR".into(), sandbox.static_dir.display().to_string()),
-        (
-            "SESSION_SECRET".into(),
-            format!("{}{}", sandbox::random_token(), sandbox::random_token()),
-        ),
-    ];
+    let mut env = runner::server_env(sandbox)?;
     if step.has_database {
-        env.push(("REMEMBER_TTL_SECS".into(), "2592000".into()));
+        env.push(("REMEMBER_TTL_SECS".into(), runner::REMEMBER_TTL_SECS.into()));
     }
     Ok(env)
 }

@@ -240,9 +240,8 @@ async fn session_file(cx: &mut Ctx) -> Outcome {
     let user = cx.user(0);
     let username_ok =
         json["username"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&user.username));
-    let ttl: i64 = cx.env("SESSION_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(1800);
-    let absolute: i64 =
-        cx.env("SESSION_ABSOLUTE_TTL_SECS").and_then(|t| t.parse().ok()).unwrap_or(43_200);
+    let ttl = cx.seconds("SESSION_TTL_SECS", 1800);
+    let absolute = cx.seconds("SESSION_ABSOLUTE_TTL_SECS", 43_200);
     let now = now() as f64;
     let (ttl, absolute) = (ttl as f64, absolute as f64);
     let expires_at = unix_seconds(&json["expires_at"]);

@@ -217,16 +217,12 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-fn seconds_from_env(cx: &Ctx, name: &str, default: i64) -> i64 {
-    cx.env(name).and_then(|value| value.parse().ok()).unwrap_or(default)
-}
-
 fn session_ttl(cx: &Ctx) -> i64 {
-    seconds_from_env(cx, "SESSION_TTL_SECS", 1800)
+    cx.seconds("SESSION_TTL_SECS", 1800)
 }
 
 fn remember_ttl(cx: &Ctx) -> i64 {
-    seconds_from_env(cx, "REMEMBER_TTL_SECS", 2_592_000)
+    cx.seconds("REMEMBER_TTL_SECS", 2_592_000)
 }
 
 /// A failure for a query that did not work, saying what it needed.

@@ -286,5 +286,5 @@ fn skipped_note(count: usize) -> String {
 }
 
 fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+    crate::text::shell_quote(&path.display().to_string())
 }

@@ -317,8 +317,8 @@ async fn prepare(
     let launcher = kit_root.join(super::DIR).join("flask_launch.py");
     let line = options.cmd.clone().unwrap_or_else(|| profile.cmd.clone());
     let line = line
-        .replace("{entry}", &shell_quote(&entry))
-        .replace("{launcher}", &shell_quote(&launcher.display().to_string()));
+        .replace("{entry}", &crate::text::shell_quote(&entry))
+        .replace("{launcher}", &crate::text::shell_quote(&launcher.display().to_string()));
     let provider = if profile.kind == Kind::Google {
         Some(Provider::start_for_profiles().await.map_err(|error| {
             Failure::new("the grader's mock OpenID provider to start").got(error.to_string())
@@ -404,10 +404,6 @@ async fn run_seed(cx: &Cx, seed: &str, user: &User) -> Result<(), String> {
             crate::text::excerpt(&String::from_utf8_lossy(&output.stderr), 600)
         ))
     }
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// Folders that are never copied: tools and caches, not the app.

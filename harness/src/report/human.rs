@@ -19,7 +19,8 @@ pub fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let width = report.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
     // A profile's report (`check --profile`) is not a step's.
-    let what = if crate::steps::find(report.step).is_some() { "Step" } else { "Profile" };
+    let is_step = crate::steps::find(report.step).is_some();
+    let what = if is_step { "Step" } else { "Profile" };
     writeln!(out, "{what} {}: {} ({})", report.step, report.title, report.target).unwrap();
     for result in &report.results {
         let (mark, code) = match result.status {
@@ -67,7 +68,7 @@ pub fn render(report: &Report, style: &Style) -> String {
     let split = report.split();
     let mut score = format!("Score: {}/{}", report.score(), report.max_score());
     // Only a kit step carries checks over from earlier steps.
-    if what == "Step" && split.earlier.1 > 0 {
+    if is_step && split.earlier.1 > 0 {
         score.push_str(&format!(" ({split})"));
     }
     writeln!(

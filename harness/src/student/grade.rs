@@ -66,7 +66,8 @@ pub async fn build(dir: &Path, echo: bool) -> Result<PathBuf, BuildFailure> {
 /// Grades a binary already built from the crate in `dir`, without asking
 /// cargo again.
 pub async fn grade_built(step: &Step, binary: &Path, dir: &Path, options: &Options) -> Report {
-    let target = Target::Cmd(format!("exec {}", shell_quote(&binary.display().to_string())));
+    let target =
+        Target::Cmd(format!("exec {}", crate::text::shell_quote(&binary.display().to_string())));
     let mut report = runner::grade(step, &target, options).await;
     report.target = describe_dir(step, dir);
     report
@@ -82,10 +83,6 @@ fn describe_dir(step: &Step, dir: &Path) -> String {
     } else {
         dir.display().to_string()
     }
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// Where the first error is, as cargo points at it: `src/users.rs:74:9`
@@ -138,10 +135,5 @@ mod tests {
             Some("exercises/01-hardcoded/src/users.rs:74:9")
         );
         assert_eq!(first_error_place("warning: x\n --> a.rs:1:1\n"), None);
-    }
-
-    #[test]
-    fn paths_are_quoted_for_the_shell() {
-        assert_eq!(shell_quote("/k/it's/step01"), r"'/k/it'\''s/step01'");
     }
 }
