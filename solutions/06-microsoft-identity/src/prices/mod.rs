@@ -1,0 +1,1 @@
+//! Placeholder: the managed identity client and `/api/prices`.
