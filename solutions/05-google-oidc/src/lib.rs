@@ -19,7 +19,7 @@ pub mod db;
 pub mod oidc;
 pub mod pending;
 pub mod profile;
-mod routes;
+pub mod routes;
 pub mod username;
 pub mod users;
 
@@ -48,24 +48,73 @@ const SIGN_IN_WITH_GOOGLE: &str = r#"<p><a class="button" href="/login/google">S
 pub struct AppState {
     pub site: kit::Site,
     pub pool: AnyPool,
-    /// `None` when OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is missing: the
-    /// server still runs, with password sign-in only.
-    pub google: Option<Arc<oidc::Provider>>,
+    pub providers: Providers,
+}
+
+/// The OpenID providers a server signs in with, by name: Google in this
+/// step. A provider without a client id and secret is listed, as `None`:
+/// the server still runs, with password sign-in only.
+#[derive(Clone, Default)]
+pub struct Providers(Arc<Vec<Listed>>);
+
+#[derive(Clone)]
+struct Listed {
+    name: &'static str,
+    label: &'static str,
+    provider: Option<Arc<oidc::Provider>>,
+}
+
+impl Providers {
+    /// `provider`, called `name` in the database and `label` on pages.
+    pub fn with(
+        mut self,
+        name: &'static str,
+        label: &'static str,
+        provider: Option<Arc<oidc::Provider>>,
+    ) -> Self {
+        Arc::make_mut(&mut self.0).push(Listed { name, label, provider });
+        self
+    }
 }
 
 impl AppState {
     /// The provider called `name`, if the server can sign in with it.
     pub fn provider(&self, name: &str) -> Option<&oidc::Provider> {
-        match name {
-            GOOGLE => self.google.as_deref(),
-            _ => None,
-        }
+        self.providers.0.iter().find(|listed| listed.name == name)?.provider.as_deref()
+    }
+
+    /// How pages name the provider called `name`: "Google".
+    pub fn label(&self, name: &str) -> &'static str {
+        let listed = self.providers.0.iter().find(|listed| listed.name == name);
+        listed.map_or("the provider", |listed| listed.label)
     }
 }
 
 impl FromRef<AppState> for kit::Site {
     fn from_ref(state: &AppState) -> Self {
         state.site.clone()
+    }
+}
+
+/// What a later step adds to this app (step 06 signs in with a second
+/// provider): its providers, the sign-in page's buttons, its migrations
+/// after this step's, and routes answered before this step's.
+pub struct Extension {
+    pub providers: Providers,
+    pub before_form: &'static str,
+    pub migrations: step04_solution::db::Later,
+    pub routes: Box<dyn FnOnce(AppState) -> Router + Send>,
+}
+
+impl Extension {
+    /// This step as it is: Google, and nothing more.
+    pub fn google(google: Option<Arc<oidc::Provider>>) -> Self {
+        Self {
+            providers: Providers::default().with(GOOGLE, "Google", google),
+            before_form: SIGN_IN_WITH_GOOGLE,
+            migrations: db::migrations,
+            routes: Box::new(|_| Router::new()),
+        }
     }
 }
 
@@ -80,17 +129,27 @@ pub async fn app_with(
     config: &kit::Config,
     google: Option<Arc<oidc::Provider>>,
 ) -> Result<Router, kit::serve::BoxError> {
-    let pool = db::open(config).await?;
+    extended(config, Extension::google(google)).await
+}
+
+/// The app with a later step's `extension`.
+pub async fn extended(
+    config: &kit::Config,
+    extension: Extension,
+) -> Result<Router, kit::serve::BoxError> {
+    let pool = db::open_with(config, extension.migrations).await?;
     let store = SqlStore::new(pool.clone(), config.session_ttl);
     store.clone().spawn_sweep();
     pending::spawn_sweep(pool.clone());
     let accounts = Accounts::new(SqlUsers::new(pool.clone()));
     let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
     step02.site.sign_in =
-        kit::SignInExtras { before_form: SIGN_IN_WITH_GOOGLE, in_form: remember::REMEMBER_BOX };
-    let state = AppState { site: step02.site.clone(), pool, google };
-    // This step's routes first; any other request is step 04's.
-    let routes = routes(state).fallback_service(step04_solution::routes(step02));
+        kit::SignInExtras { before_form: extension.before_form, in_form: remember::REMEMBER_BOX };
+    let state = AppState { site: step02.site.clone(), pool, providers: extension.providers };
+    // A later step's routes first, then this step's; any other request is
+    // step 04's.
+    let own = routes(state.clone()).fallback_service(step04_solution::routes(step02));
+    let routes = (extension.routes)(state).fallback_service(own);
     let routes = remember::with_sql_sessions(routes, store, config);
     Ok(step02_solution::refuse_cross_site(routes, config))
 }

@@ -31,6 +31,9 @@ pub type OAuthClient = oauth2::Client<
 
 /// What the app takes from the discovery document.
 pub struct Discovered {
+    /// The document's `issuer`: the one the app was given, or (in a
+    /// provider's own [`super::Dialect`]) a pattern of it.
+    pub issuer: String,
     pub oauth: OAuthClient,
     pub jwks_uri: Url,
     /// The algorithms ID tokens may be signed with: those the provider
@@ -108,7 +111,7 @@ fn read(document: Document, settings: &Settings) -> Result<Discovered, Error> {
     // Section 4.3: the document must be about the issuer that was asked,
     // exactly. Otherwise anyone who can answer at that address could name
     // themselves the issuer whose tokens are then accepted.
-    if document.issuer != settings.issuer {
+    if !settings.dialect.describes(&settings.issuer, &document.issuer) {
         return Err(nonsense(format!(
             "issuer is {:?}, not OIDC_ISSUER {:?}",
             document.issuer, settings.issuer
@@ -148,7 +151,7 @@ fn read(document: Document, settings: &Settings) -> Result<Discovered, Error> {
         .set_auth_uri(auth_url)
         .set_token_uri(token_url)
         .set_redirect_uri(redirect_uri);
-    Ok(Discovered { oauth, jwks_uri, algorithms })
+    Ok(Discovered { issuer: document.issuer, oauth, jwks_uri, algorithms })
 }
 
 /// How the client proves itself at the token endpoint: `client_secret_basic`

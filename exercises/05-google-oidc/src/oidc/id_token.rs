@@ -5,7 +5,7 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, Validation, errors::ErrorKind, jwk::KeyAlgorithm};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -53,9 +53,8 @@ struct Header {
 /// `exp` and `nbf` on its own copy of them.
 #[derive(Deserialize)]
 struct Claims {
-    /// Read only to refuse a list: an ID token has one issuer.
-    #[serde(rename = "iss")]
-    _issuer: String,
+    /// One string: an ID token has one issuer.
+    iss: String,
     sub: String,
     /// One string or a list of them (RFC 7519 section 4.1.3); jsonwebtoken
     /// has checked that it names us, not that it names only us.
@@ -68,6 +67,9 @@ struct Claims {
     email_verified: Verified,
     name: Option<String>,
     picture: Option<String>,
+    /// Every other claim, for the provider's [`super::Dialect`] to read.
+    #[serde(flatten)]
+    other: Map<String, Value>,
 }
 
 /// `email_verified`: a boolean, though some providers write it as a string.
@@ -155,6 +157,10 @@ impl Provider {
         // See book/src/05-google-oidc.md, "The nonce".
         let _ = nonce;
 
+        // The account's key: `sub`, unless the provider names people
+        // otherwise.
+        let mut claims = claims;
+        claims.sub = self.settings.dialect.subject(&claims.sub, &claims.other)?;
         Ok(Identity::try_from(claims)?)
     }
 }

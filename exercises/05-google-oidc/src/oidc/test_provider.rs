@@ -91,6 +91,7 @@ pub fn settings(issuer: &str) -> Settings {
         redirect_uri: "http://localhost:5000/auth/callback".into(),
         timeout: TIMEOUT,
         retry_after: RETRY_AFTER,
+        dialect: std::sync::Arc::new(super::Standard),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::failure::Failure;
-use crate::{AppState, pending, users};
+use crate::{AppState, GOOGLE, oidc::Identity, pending, users};
 
 /// What the provider put in the callback's query (RFC 6749 section 4.1.2).
 #[derive(Deserialize)]
@@ -26,20 +26,38 @@ pub async fn finish(
     pages: kit::Session,
     Query(answer): Query<Answer>,
 ) -> Response {
-    match sign_in(&state, &session, &pages, answer).await {
-        // A page of our own, so the address bar, the history and any
-        // Referer no longer hold the code.
-        Ok(()) => Redirect::to("/cabinet").into_response(),
-        Err(failure) => failure.page(&state.site),
-    }
+    finish_with(&state, &session, &pages, answer, GOOGLE).await
 }
 
-async fn sign_in(
+/// The callback of a sign-in with `provider`: step 06 has one for each.
+pub async fn finish_with(
     state: &AppState,
     session: &Session,
     pages: &kit::Session,
     answer: Answer,
-) -> Result<(), Failure> {
+    provider: &str,
+) -> Response {
+    let signed_in = async {
+        let identity = verify(state, session, answer, provider).await?;
+        sign_in(state, pages, provider, &identity).await
+    };
+    match signed_in.await {
+        // A page of our own, so the address bar, the history and any
+        // Referer no longer hold the code.
+        Ok(()) => Redirect::to("/cabinet").into_response(),
+        Err(failure) => failure.page(&state.site, state.label(provider)),
+    }
+}
+
+/// Who the provider says signed in, if this callback finishes the sign-in
+/// this browser started with `provider`, and the ID token it brings is
+/// valid.
+pub async fn verify(
+    state: &AppState,
+    session: &Session,
+    answer: Answer,
+    provider: &str,
+) -> Result<Identity, Failure> {
     // The sign-in this browser started, taken for good if the callback
     // brings its state: replayed, the callback finds nothing. Only the
     // browser that started the sign-in knows its state. A callback without
@@ -61,24 +79,37 @@ async fn sign_in(
         return Err(Failure::Declined { error });
     }
     let pending = pending.ok_or(Failure::WrongState)?;
-    // The provider the browser was sent to redeems the code (step 06 has two).
-    let provider = state.provider(&pending.provider).ok_or(Failure::NotConfigured)?;
+    // Back at the address of the provider the browser was sent to: with
+    // two providers (step 06), a code that comes back to the other's
+    // callback is one neither provider's flow expects (a mix-up).
+    if pending.provider != provider {
+        return Err(Failure::WrongState);
+    }
+    let oidc = state.provider(provider).ok_or(Failure::NotConfigured)?;
     let code = answer.code.ok_or(Failure::NoCode)?;
     if pending.is_stale() {
         return Err(Failure::Stale);
     }
     // One time limit for all the provider's part: the token, then the keys.
     let exchange_and_validate = async {
-        let id_token = provider.exchange(code, pending.verifier).await?;
-        provider.validate(&id_token, &pending.nonce).await
+        let id_token = oidc.exchange(code, pending.verifier).await?;
+        oidc.validate(&id_token, &pending.nonce).await
     };
-    let identity = provider.in_time(exchange_and_validate).await?;
-    let username = users::sign_in(&state.pool, &pending.provider, &identity)
-        .await
-        .map_err(Failure::internal)?;
+    Ok(oidc.in_time(exchange_and_validate).await?)
+}
+
+/// Signs `identity` in to their account, made now at their first sign-in.
+pub async fn sign_in(
+    state: &AppState,
+    pages: &kit::Session,
+    provider: &str,
+    identity: &Identity,
+) -> Result<(), Failure> {
+    let username =
+        users::sign_in(&state.pool, provider, identity).await.map_err(Failure::internal)?;
     // A new session id, like every sign-in (step 01's `start`). The
     // session's data moves to the new id: this browser's pending key too.
     pages.sign_in(&username).await.map_err(Failure::internal)?;
-    tracing::info!(username = ?username, provider = %pending.provider, "signed in");
+    tracing::info!(username = ?username, provider = %provider, "signed in");
     Ok(())
 }

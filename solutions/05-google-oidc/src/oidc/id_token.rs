@@ -5,7 +5,7 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, Validation, errors::ErrorKind, jwk::KeyAlgorithm};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -53,9 +53,8 @@ struct Header {
 /// `exp` and `nbf` on its own copy of them.
 #[derive(Deserialize)]
 struct Claims {
-    /// Read only to refuse a list: an ID token has one issuer.
-    #[serde(rename = "iss")]
-    _issuer: String,
+    /// One string: an ID token has one issuer.
+    iss: String,
     sub: String,
     /// One string or a list of them (RFC 7519 section 4.1.3); jsonwebtoken
     /// has checked that it names us, not that it names only us.
@@ -68,6 +67,9 @@ struct Claims {
     email_verified: Verified,
     name: Option<String>,
     picture: Option<String>,
+    /// Every other claim, for the provider's [`super::Dialect`] to read.
+    #[serde(flatten)]
+    other: Map<String, Value>,
 }
 
 /// `email_verified`: a boolean, though some providers write it as a string.
@@ -164,12 +166,11 @@ impl Provider {
         validation.validate_aud = false;
         // exercise:end
         // exercise:cut audience
-        // `iss` exactly the issuer (a prefix is not enough), `aud` naming
-        // this client.
-        validation.set_issuer(&[&self.settings.issuer]);
+        // `aud` naming this client (`iss` is checked below, once the claims
+        // are read).
         validation.set_audience(&[&self.settings.client_id]);
         validation.validate_aud = true;
-        validation.required_spec_claims.extend(["iss", "aud"].map(String::from));
+        validation.required_spec_claims.insert("aud".into());
         // exercise:end
         // exercise:cut expiry
         // `exp` not passed and `nbf` reached, give or take LEEWAY.
@@ -193,6 +194,15 @@ impl Provider {
         // exercise:end
 
         // exercise:cut audience
+        // ANCHOR: iss
+        // `iss` exactly the issuer (a prefix is not enough): the one the
+        // discovery document names, as the provider's dialect reads it.
+        let issuer = self.settings.dialect.issuer(&discovered.issuer, &claims.other)?;
+        if claims.iss != issuer {
+            return Err(Invalid::Issuer.into());
+        }
+        // ANCHOR_END: iss
+
         // ANCHOR: azp
         // `aud` names us and nobody else. A token that lists another party
         // too was issued to that party as well, which could hand it on to
@@ -255,6 +265,10 @@ impl Provider {
         //~ let _ = nonce;
         // exercise:end
 
+        // The account's key: `sub`, unless the provider names people
+        // otherwise.
+        let mut claims = claims;
+        claims.sub = self.settings.dialect.subject(&claims.sub, &claims.other)?;
         Ok(Identity::try_from(claims)?)
     }
     // ANCHOR_END: validate

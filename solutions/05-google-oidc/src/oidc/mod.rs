@@ -18,6 +18,7 @@
 //! and a test that fails when the line is missing.
 
 mod authorize;
+mod dialect;
 mod discovery;
 mod error;
 mod exchange;
@@ -30,11 +31,12 @@ pub(crate) mod test_provider;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 pub use self::{
+    dialect::{Dialect, Standard},
     error::{Error, Invalid},
     id_token::Identity,
 };
+use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 
 /// The most a request to the app may spend talking to the provider, from
 /// discovery to the keys, all of it together ([`Provider::in_time`]). The
@@ -62,6 +64,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// [`RETRY_AFTER`], but in tests.
     pub retry_after: Duration,
+    /// How this provider's tokens read: [`Standard`] for Google.
+    pub dialect: Arc<dyn Dialect>,
 }
 
 impl Settings {
@@ -75,6 +79,7 @@ impl Settings {
             redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
             timeout: TIMEOUT,
             retry_after: RETRY_AFTER,
+            dialect: Arc::new(Standard),
         })
     }
 }

@@ -5,8 +5,14 @@ use sqlx::{AnyPool, migrate::Migrator};
 use step04_solution::db::{self, Backend};
 
 pub async fn open(config: &kit::Config) -> Result<AnyPool, db::Error> {
+    open_with(config, migrations).await
+}
+
+/// The database with `later`'s migrations after step 04's: this step's,
+/// or a later step's that include them.
+pub async fn open_with(config: &kit::Config, later: db::Later) -> Result<AnyPool, db::Error> {
     let url = db::url(config.database_url.as_deref(), &config.data_dir);
-    db::open_with(&url, Some(migrations)).await
+    db::open_with(&url, Some(later)).await
 }
 
 // ANCHOR: migrations

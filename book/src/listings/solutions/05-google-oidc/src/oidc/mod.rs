@@ -18,6 +18,7 @@
 //! and a test that fails when the line is missing.
 
 mod authorize;
+mod dialect;
 mod discovery;
 mod error;
 mod exchange;
@@ -32,6 +33,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 pub use self::{
+    dialect::{Dialect, Standard},
     error::{Error, Invalid},
     id_token::Identity,
 };
@@ -62,6 +64,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// [`RETRY_AFTER`], but in tests.
     pub retry_after: Duration,
+    /// How this provider's tokens read: [`Standard`] for Google.
+    pub dialect: Arc<dyn Dialect>,
 }
 
 impl Settings {
@@ -75,6 +79,7 @@ impl Settings {
             redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
             timeout: TIMEOUT,
             retry_after: RETRY_AFTER,
+            dialect: Arc::new(Standard),
         })
     }
 }

@@ -1,5 +1,5 @@
 //! `GET /login/google`: starts a sign-in with Google and sends the browser
-//! there.
+//! there. Step 06's `/login/microsoft` is the same with another provider.
 
 use axum::{
     extract::State,
@@ -11,22 +11,33 @@ use tower_sessions::Session;
 use super::failure::Failure;
 use crate::{AppState, GOOGLE, pending};
 
-// ANCHOR: start
 pub async fn start(State(state): State<AppState>, session: Session) -> Response {
-    match authorization_url(&state, &session).await {
+    start_with(&state, &session, GOOGLE).await
+}
+
+// ANCHOR: start
+/// Sends the browser to `provider`'s sign-in.
+pub async fn start_with(state: &AppState, session: &Session, provider: &str) -> Response {
+    match authorization_url(state, session, provider).await {
         // 303: the browser GETs the provider's page.
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(failure) => failure.page(&state.site),
+        Ok((url, _)) => Redirect::to(url.as_str()).into_response(),
+        Err(failure) => failure.page(&state.site, state.label(provider)),
     }
 }
 
-async fn authorization_url(state: &AppState, session: &Session) -> Result<Url, Failure> {
-    let google = state.provider(GOOGLE).ok_or(Failure::NotConfigured)?;
+/// The address of `provider`'s sign-in, and the `state` it carries: the
+/// sign-in under way in this browser from now on.
+pub async fn authorization_url(
+    state: &AppState,
+    session: &Session,
+    provider: &str,
+) -> Result<(Url, String), Failure> {
+    let oidc = state.provider(provider).ok_or(Failure::NotConfigured)?;
     // Within the time limit: the first sign-in fetches the discovery document.
-    let (url, pending) = google.in_time(google.authorization_request()).await?;
+    let (url, pending) = oidc.in_time(oidc.authorization_request()).await?;
     // The secrets stay on the server, under a key in this browser's
     // session; the browser carries only the session's cookie.
-    pending::keep(&state.pool, session, GOOGLE, &pending).await.map_err(Failure::internal)?;
-    Ok(url)
+    pending::keep(&state.pool, session, provider, &pending).await.map_err(Failure::internal)?;
+    Ok((url, pending.state))
 }
 // ANCHOR_END: start
