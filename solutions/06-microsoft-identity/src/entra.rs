@@ -142,7 +142,7 @@ mod tests {
         assert!(!entra.describes(&format!("{MS}/{CONTOSO}/v2.0"), &document));
         assert!(!entra.describes(
             &format!("{MS}/organizations/v2.0"),
-            &format!("https://evil.example/{{tenantid}}/v2.0")
+            "https://evil.example/{tenantid}/v2.0"
         ));
     }
 
