@@ -3,12 +3,7 @@
 
 use std::{sync::Arc, time::Instant};
 
-use super::{
-    Error, Settings, identity,
-    identity::AccessToken,
-    service,
-    token::Tokens,
-};
+use super::{Error, Settings, identity, identity::AccessToken, service, token::Tokens};
 
 /// Gets the prices from the price service with the server's own managed
 /// identity. Made once at start and shared by every request.

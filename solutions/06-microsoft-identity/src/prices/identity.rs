@@ -105,7 +105,10 @@ fn token(answer: Answer, resource: &str) -> Result<AccessToken, Error> {
     // sent there it would hand a stranger's credential to it: whatever
     // the reason (a proxy, a misconfigured endpoint), it is not sent.
     if answer.resource != resource {
-        return Err(failed(&format!("it gave a token for {:?}, not {resource:?}", answer.resource)));
+        return Err(failed(&format!(
+            "it gave a token for {:?}, not {resource:?}",
+            answer.resource
+        )));
     }
     if !answer.token_type.eq_ignore_ascii_case("bearer") {
         return Err(failed(&format!("it gave a {:?} token, not a Bearer", answer.token_type)));

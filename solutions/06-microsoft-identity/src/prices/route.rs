@@ -18,10 +18,7 @@ use super::PriceClient;
 /// `client` is `None` when the price service is not configured: the route
 /// then answers 503.
 pub fn routes(client: Option<Arc<PriceClient>>) -> Router {
-    Router::new()
-        .route("/api/prices", get(show))
-        .layer(kit::private::no_store())
-        .with_state(client)
+    Router::new().route("/api/prices", get(show)).layer(kit::private::no_store()).with_state(client)
 }
 
 // ANCHOR: show
