@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Instant};
 
-use super::{Error, Settings, identity, identity::AccessToken, service, token::Tokens};
+use super::{Error, Settings, http, identity, identity::AccessToken, service, token::Tokens};
 
 /// Gets the prices from the price service with the server's own managed
 /// identity. Made once at start and shared by every request.
@@ -20,10 +20,9 @@ pub struct PriceClient {
 
 impl PriceClient {
     pub fn new(settings: Settings) -> Result<Self, Error> {
-        let unusable = |problem| Error::Settings { variable: "(HTTP client)", problem };
         Ok(Self {
-            identity_http: super::http::identity_client(settings.timeout).map_err(unusable)?,
-            service_http: super::http::client(settings.timeout).map_err(unusable)?,
+            identity_http: http::identity_client(settings.timeout)?,
+            service_http: http::service_client(settings.timeout)?,
             tokens: Tokens::new(settings.refresh_margin, settings.retry_after),
             settings: Arc::new(settings),
         })
@@ -45,8 +44,8 @@ impl PriceClient {
         match self.ask(&token).await {
             // A token kept from before this request may have been revoked
             // since: forget it and try once with a new one. A token that
-            // came during this request is not retried: a new one would be
-            // refused the same way.
+            // came during this request is not: a new one would most likely
+            // be refused the same way (a wrong resource, a missing role).
             Err(Error::Refused) if token.fetched_at < started => {
                 self.tokens.forget(&token);
                 self.ask(&self.token().await?).await

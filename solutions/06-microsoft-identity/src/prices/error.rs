@@ -26,6 +26,9 @@ pub enum Error {
     /// The price service answered 401 to the token.
     #[error("the price service refused the token")]
     Refused,
+    /// The HTTP client cannot be made (no TLS backend): at start only.
+    #[error("cannot make an HTTP client: {0}")]
+    Client(String),
     /// The whole request took longer than its bound.
     #[error("no prices within {} s", .0.as_secs_f32())]
     Timeout(Duration),

@@ -2,31 +2,33 @@
 
 use std::time::Duration;
 
-use reqwest::redirect::Policy;
+use reqwest::{ClientBuilder, redirect::Policy};
+
+use super::{Error, error::detail};
+
+/// The client for the price service.
+pub fn service_client(timeout: Duration) -> Result<reqwest::Client, Error> {
+    build(bounded(timeout))
+}
+
+/// The client for the identity endpoint. No proxy, whatever `HTTP_PROXY`
+/// says: the endpoint is on this machine, and a proxy would be sent the
+/// identity header and be handed the token.
+pub fn identity_client(timeout: Duration) -> Result<reqwest::Client, Error> {
+    build(bounded(timeout).no_proxy())
+}
 
 /// Every request is bounded by `timeout` from connecting to the last byte
 /// of the body, so that a token fetch that no request waits for any more
 /// still ends. Redirects are never followed: reqwest drops
 /// `Authorization` on a redirect to another host, but not
 /// `X-IDENTITY-HEADER`, and both endpoints are exact addresses anyway.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| format!("cannot make an HTTP client: {e}"))
+fn bounded(timeout: Duration) -> ClientBuilder {
+    reqwest::Client::builder().redirect(Policy::none()).timeout(timeout)
 }
 
-/// The client for the identity endpoint. No proxy, whatever `HTTP_PROXY`
-/// says: the endpoint is on this machine, and a proxy would be sent the
-/// identity header and be given the token.
-pub fn identity_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .timeout(timeout)
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("cannot make an HTTP client: {e}"))
+fn build(builder: ClientBuilder) -> Result<reqwest::Client, Error> {
+    builder.build().map_err(|e| Error::Client(detail(&e)))
 }
 
 /// Why a body was not read.

@@ -34,6 +34,13 @@ pub struct AccessToken {
 }
 
 impl AccessToken {
+    /// A token of no use to anyone, for the cache's tests.
+    #[cfg(test)]
+    pub fn for_tests(lifetime: Duration) -> Self {
+        let authorization = HeaderValue::from_static("Bearer test");
+        Self { authorization, expires_on: SystemTime::now() + lifetime, fetched_at: Instant::now() }
+    }
+
     /// The `Authorization` header value that carries the token.
     pub fn authorization(&self) -> HeaderValue {
         self.authorization.clone()
@@ -67,7 +74,6 @@ enum UnixSeconds {
     Text(String),
 }
 
-// ANCHOR: fetch
 /// A new token for `settings.resource`.
 pub async fn fetch(http: &reqwest::Client, settings: &Settings) -> Result<AccessToken, Error> {
     let mut url = settings.identity_endpoint.clone();
@@ -96,7 +102,6 @@ pub async fn fetch(http: &reqwest::Client, settings: &Settings) -> Result<Access
         .map_err(|e| failed(&format!("its answer is not a token answer: {e}")))?;
     token(answer, &settings.resource)
 }
-// ANCHOR_END: fetch
 
 // ANCHOR: check
 /// The token in `answer`, if it is one for `resource` that can be used.
@@ -130,9 +135,10 @@ fn token(answer: Answer, resource: &str) -> Result<AccessToken, Error> {
     let expires_on = UNIX_EPOCH
         .checked_add(Duration::from_secs(seconds))
         .ok_or_else(|| failed("expires_on is out of range"))?;
-    if expires_on <= SystemTime::now() {
+    let Ok(left) = expires_on.duration_since(SystemTime::now()) else {
         return Err(failed("it gave a token that has expired"));
-    }
+    };
+    tracing::info!(resource, expires_in_secs = left.as_secs(), "a new token for the price service");
     Ok(AccessToken { authorization, expires_on, fetched_at: Instant::now() })
 }
 // ANCHOR_END: check

@@ -21,7 +21,6 @@ pub fn routes(client: Option<Arc<PriceClient>>) -> Router {
     Router::new().route("/api/prices", get(show)).layer(kit::private::no_store()).with_state(client)
 }
 
-// ANCHOR: show
 async fn show(State(client): State<Option<Arc<PriceClient>>>, session: kit::Session) -> Response {
     // Who asks comes first: an anonymous request learns nothing, not even
     // whether the price service is configured.
@@ -41,7 +40,6 @@ async fn show(State(client): State<Option<Arc<PriceClient>>>, session: kit::Sess
         }
     }
 }
-// ANCHOR_END: show
 
 fn refuse(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({ "error": error }))).into_response()

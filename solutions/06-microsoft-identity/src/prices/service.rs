@@ -13,7 +13,6 @@ use super::{
 /// whole before it is sent on, so it is bounded.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-// ANCHOR: call
 /// `GET $PRICE_SERVICE_URL/prices` with `token`, and its JSON answer.
 /// [`Error::Refused`] when the service answers 401 to the token.
 pub async fn prices(
@@ -42,7 +41,6 @@ pub async fn prices(
     // and it gets JSON, not whatever the service answered.
     serde_json::from_slice(&body).map_err(|e| failed(&format!("its answer is not JSON: {e}")))
 }
-// ANCHOR_END: call
 
 fn failed(detail: &str) -> Error {
     Error::Service(detail.to_owned())

@@ -168,3 +168,68 @@ fn stopped() -> Error {
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+    const FETCH_TIME: Duration = Duration::from_millis(50);
+
+    fn tokens() -> Tokens {
+        Tokens::new(Duration::from_secs(300), Duration::ZERO)
+    }
+
+    /// A fetch that counts itself, takes [`FETCH_TIME`] and gives a token.
+    fn fetch(count: &Arc<AtomicUsize>) -> impl Future<Output = Result<AccessToken, Error>> + use<> {
+        count.fetch_add(1, Ordering::SeqCst);
+        async {
+            tokio::time::sleep(FETCH_TIME).await;
+            Ok(AccessToken::for_tests(HOUR))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fetch_that_panics_fails_its_waiters_and_the_next_request_fetches_again() {
+        let tokens = tokens();
+        let panics = || async {
+            tokio::time::sleep(FETCH_TIME).await;
+            panic!("the fetch panics");
+        };
+        let (a, b) = tokio::join!(tokens.get(panics), tokens.get(panics));
+        assert!(matches!(a, Err(Error::Identity(_))), "{a:?}");
+        assert!(matches!(b, Err(Error::Identity(_))), "{b:?}");
+
+        let count = Arc::new(AtomicUsize::new(0));
+        assert!(tokens.get(|| fetch(&count)).await.is_ok());
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_fetch_ends_and_is_kept_when_its_request_gives_up() {
+        let tokens = tokens();
+        let count = Arc::new(AtomicUsize::new(0));
+        let impatient = tokio::time::timeout(FETCH_TIME / 5, tokens.get(|| fetch(&count)));
+        assert!(impatient.await.is_err());
+        tokio::time::sleep(FETCH_TIME * 2).await;
+        assert!(tokens.get(|| fetch(&count)).await.is_ok());
+        assert_eq!(count.load(Ordering::SeqCst), 1, "the first fetch's token was kept");
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_refused_token_leaves_a_newer_one_alone() {
+        let tokens = tokens();
+        let count = Arc::new(AtomicUsize::new(0));
+        let old = tokens.get(|| fetch(&count)).await.unwrap();
+        tokens.forget(&old);
+        let new = tokens.get(|| fetch(&count)).await.unwrap();
+        assert!(!Arc::ptr_eq(&old, &new));
+        // A request that was refused the old token, late.
+        tokens.forget(&old);
+        let kept = tokens.get(|| fetch(&count)).await.unwrap();
+        assert!(Arc::ptr_eq(&kept, &new));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+}
