@@ -96,8 +96,10 @@ pub async fn fetch(http: &reqwest::Client, settings: &Settings) -> Result<Access
         BodyError::TooLarge => failed(&format!("it answered more than {MAX_BODY} bytes")),
         BodyError::Read(e) => failed(&super::error::detail(&e)),
     })?;
-    // serde_json's messages quote a value of the wrong type, but never a
-    // string where a string belongs: the token is not quoted.
+    // serde_json's messages quote a string or number of the wrong type;
+    // `access_token` is a string where a string belongs, and so never
+    // quoted. (`expires_on`, which could be either, fails untagged,
+    // without a quote.)
     let answer: Answer = serde_json::from_slice(&body)
         .map_err(|e| failed(&format!("its answer is not a token answer: {e}")))?;
     token(answer, &settings.resource)
@@ -107,8 +109,10 @@ pub async fn fetch(http: &reqwest::Client, settings: &Settings) -> Result<Access
 /// The token in `answer`, if it is one for `resource` that can be used.
 fn token(answer: Answer, resource: &str) -> Result<AccessToken, Error> {
     // A token for another audience is no use to the price service, and
-    // sent there it would hand a stranger's credential to it: whatever
-    // the reason (a proxy, a misconfigured endpoint), it is not sent.
+    // sent there it would hand the service a credential for something
+    // else (Azure's management API, say) that it could replay. Whatever
+    // the reason (a misconfigured endpoint, something in between), it is
+    // not sent. `{:?}`: what the endpoint wrote cannot forge a log line.
     if answer.resource != resource {
         return Err(failed(&format!(
             "it gave a token for {:?}, not {resource:?}",

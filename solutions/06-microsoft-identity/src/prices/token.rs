@@ -30,7 +30,7 @@ type Waiting = watch::Receiver<Option<Outcome>>;
 
 pub struct Tokens {
     state: Arc<Mutex<State>>,
-    /// A token is not handed out in its last `margin`.
+    /// A kept token is not handed out in its last `margin`.
     margin: Duration,
     /// How long a failed fetch is answered from memory.
     retry_after: Duration,
