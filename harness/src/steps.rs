@@ -59,6 +59,14 @@ pub static STEPS: &[Step] = &[
         has_database: true,
         checks: checks::s05::checks,
     },
+    Step {
+        id: "06",
+        folder: "06-microsoft-identity",
+        title: "Sign in with Microsoft, linking a second provider, a managed identity",
+        has_accounts: true,
+        has_database: true,
+        checks: checks::s06::checks,
+    },
 ];
 
 /// The step called `name`: "01", "1" or "01-hardcoded".

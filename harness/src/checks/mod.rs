@@ -5,6 +5,7 @@ pub mod s02;
 pub mod s03;
 pub mod s04;
 pub mod s05;
+pub mod s06;
 
 use reqwest::Url;
 

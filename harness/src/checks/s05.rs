@@ -8,13 +8,13 @@
 //! (`id_token`), and a provider that fails (`provider_errors`).
 
 mod accounts;
-mod browser;
+pub mod browser;
 mod callback;
 mod db;
-mod flow;
+pub mod flow;
 mod id_token;
 mod provider_errors;
-mod requests;
+pub mod requests;
 
 use crate::{
     check::{Check, Ctx, Failure},

@@ -80,19 +80,38 @@ impl Dialect for Entra {
     /// the provider's address) accepts a token whose `iss` names another
     /// tenant than its `tid`.
     fn issuer(&self, document: &str, claims: &Map<String, Value>) -> Result<String, Invalid> {
+        // exercise:cut issuer
         let tid = guid(claims, "tid")?;
         if !self.tenants.allows(&tid) {
             tracing::info!(tid = %tid, "an ID token from a tenant MS_TENANT does not allow");
             return Err(Invalid::Issuer);
         }
         Ok(document.replace(PLACEHOLDER, &tid))
+        // exercise:as
+        // TODO(step 06): the issuer a token must carry is the document's,
+        // with the token's own tenant (`tid`) in place of `{tenantid}`, and
+        // only for a tenant MS_TENANT allows (`self.tenants`). For now the
+        // placeholder is taken literally, and no real token matches it.
+        // See book/src/06-microsoft-identity.md, "The issuer names the tenant".
+        //~ let _ = (claims, &self.tenants, PLACEHOLDER);
+        //~ Ok(document.to_owned())
+        // exercise:end
     }
 
     /// `tid:oid`. Not `sub`, which Microsoft makes different for every
     /// app, and never `preferred_username` or `email`, which the person or
     /// their organisation's admin can change, and nobody checked.
     fn subject(&self, _sub: &str, claims: &Map<String, Value>) -> Result<String, Invalid> {
+        // exercise:cut subject
         Ok(format!("{}:{}", guid(claims, "tid")?, guid(claims, "oid")?))
+        // exercise:as
+        // TODO(step 06): key the person by what never changes and is never
+        // reused: their tenant and their object id there. For now they are
+        // keyed by the name they sign in with, which they can change.
+        // See book/src/06-microsoft-identity.md, "Who is this user at Microsoft".
+        //~ let name = claims.get("preferred_username").and_then(Value::as_str);
+        //~ name.map(str::to_owned).ok_or(Invalid::Malformed)
+        // exercise:end
     }
 }
 // ANCHOR_END: dialect

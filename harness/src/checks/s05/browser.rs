@@ -34,6 +34,8 @@ impl Cookie {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Via {
     OwnPages,
+    /// A form of the server's own pages, posted.
+    OwnForm,
     /// Google is another site than the server; the mock provider on
     /// loopback is not, but the browser behaves as with Google.
     Provider,
@@ -90,6 +92,13 @@ impl Browser {
         self.navigate(target, Via::Provider).await
     }
 
+    /// Submits an empty form of the server's own pages to `target` with
+    /// POST, as a button in a form does: the browser says the page's
+    /// origin (`Origin`).
+    pub async fn submit(&mut self, target: &str) -> Result<Reply, Failure> {
+        self.navigate(target, Via::OwnForm).await
+    }
+
     async fn navigate(&mut self, target: &str, via: Via) -> Result<Reply, Failure> {
         let path = target.strip_prefix(&self.base_url).unwrap_or(target).to_owned();
         let cookie = self
@@ -99,14 +108,27 @@ impl Browser {
             .map(|c| format!("{}={}", c.name, c.value))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut sent = format!("GET {path}");
+        let method = if via == Via::OwnForm { "POST" } else { "GET" };
+        let mut sent = format!("{method} {path}");
         if via == Via::Provider {
             sent.push_str(" (the provider's redirect back)");
+        }
+        if via == Via::OwnForm {
+            write!(sent, " with Origin: {}", self.base_url).unwrap();
         }
         if !cookie.is_empty() {
             write!(sent, " with Cookie: {cookie}").unwrap();
         }
-        let mut request = self.client.get(format!("{}{path}", self.base_url));
+        let url = format!("{}{path}", self.base_url);
+        let mut request = match via {
+            Via::OwnForm => self
+                .client
+                .post(url)
+                .header("origin", &self.base_url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(""),
+            _ => self.client.get(url),
+        };
         if !cookie.is_empty() {
             request = request.header("cookie", cookie);
         }

@@ -33,11 +33,45 @@ fn first(url: &Url, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// Which provider a sign-in goes to, and the server's addresses for it:
+/// Google's in step 05, Microsoft's beside it in step 06.
+pub struct Leg<'a> {
+    pub idp: &'a crate::idp::Idp,
+    /// From the discovery document, as a server reads it.
+    pub authorization_endpoint: String,
+    /// `/login/google`.
+    pub start: &'a str,
+    /// `/auth/callback`.
+    pub callback: &'a str,
+}
+
+impl Provider {
+    /// Google's leg: `/login/google` to `/auth/callback`.
+    pub fn leg(&self) -> Leg<'_> {
+        Leg {
+            idp: &self.idp,
+            authorization_endpoint: self.authorization_endpoint.clone(),
+            start: "/login/google",
+            callback: "/auth/callback",
+        }
+    }
+}
+
 /// `GET /login/google`: fails unless it is `303 See Other` to the
 /// provider's authorization endpoint.
 pub async fn begin(browser: &mut Browser, provider: &Provider) -> Result<Authorization, Failure> {
-    let reply = browser.open("/login/google").await?;
-    let endpoint = &provider.authorization_endpoint;
+    begin_via(browser, &provider.leg()).await
+}
+
+/// Starts `leg`'s sign-in by opening its start address.
+pub async fn begin_via(browser: &mut Browser, leg: &Leg<'_>) -> Result<Authorization, Failure> {
+    let reply = browser.open(leg.start).await?;
+    expect_sent_to_provider(&reply, leg)
+}
+
+/// Fails unless `reply` is `303 See Other` to `leg`'s authorization endpoint.
+pub fn expect_sent_to_provider(reply: &Reply, leg: &Leg<'_>) -> Result<Authorization, Failure> {
+    let endpoint = &leg.authorization_endpoint;
     let url = reply.header("location").and_then(|location| Url::parse(location).ok());
     match url {
         Some(url) if reply.status == 303 && without_query(&url) == *endpoint => {
@@ -45,7 +79,7 @@ pub async fn begin(browser: &mut Browser, provider: &Provider) -> Result<Authori
         }
         _ => Err(reply.fail(format!(
             "303 See Other to the provider's authorization_endpoint, {endpoint}?... \
-             (read from OIDC_ISSUER's /.well-known/openid-configuration)"
+             (read from the issuer's /.well-known/openid-configuration)"
         ))),
     }
 }
@@ -90,6 +124,15 @@ pub async fn at_provider(
     authorization: &Authorization,
     base_url: &str,
 ) -> Result<Callback, Failure> {
+    at_provider_for(authorization, base_url, "/auth/callback").await
+}
+
+/// [`at_provider`], for a server whose callback is at `callback_path`.
+pub async fn at_provider_for(
+    authorization: &Authorization,
+    base_url: &str,
+    callback_path: &str,
+) -> Result<Callback, Failure> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
@@ -103,7 +146,7 @@ pub async fn at_provider(
     let location =
         response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.text().await.unwrap_or_default();
-    let callback = format!("{base_url}/auth/callback");
+    let callback = format!("{base_url}{callback_path}");
     match location.and_then(|l| Url::parse(&l).ok()) {
         Some(url) if without_query(&url) == callback => {
             let target = format!("{}?{}", url.path(), url.query().unwrap_or_default());
@@ -138,13 +181,34 @@ pub async fn to_callback(
     user: &TestUser,
     fault: Option<Fault>,
 ) -> Result<(Authorization, Callback), Failure> {
-    provider.idp.reset();
-    provider.idp.approve_next_as(user);
-    let authorization = begin(browser, provider).await?;
+    to_callback_via(browser, &provider.leg(), user, fault).await
+}
+
+/// [`to_callback`] through `leg`.
+pub async fn to_callback_via(
+    browser: &mut Browser,
+    leg: &Leg<'_>,
+    user: &TestUser,
+    fault: Option<Fault>,
+) -> Result<(Authorization, Callback), Failure> {
+    leg.idp.reset();
+    leg.idp.approve_next_as(user);
+    let authorization = begin_via(browser, leg).await?;
+    from_provider(browser, leg, authorization, fault).await
+}
+
+/// The provider's answer to `authorization`, which the browser was sent
+/// to, with `fault` armed: the way back to the server's callback.
+pub async fn from_provider(
+    browser: &Browser,
+    leg: &Leg<'_>,
+    authorization: Authorization,
+    fault: Option<Fault>,
+) -> Result<(Authorization, Callback), Failure> {
     if let Some(fault) = fault {
-        provider.idp.inject(fault);
+        leg.idp.inject(fault);
     }
-    let callback = at_provider(&authorization, &browser.base_url).await?;
+    let callback = at_provider_for(&authorization, &browser.base_url, leg.callback).await?;
     if callback.param("code").is_none() {
         return Err(Failure::new("the provider to accept the request and send back a code")
             .sent(format!("GET {}", authorization.url))
@@ -169,7 +233,26 @@ pub async fn attempt(
     user: &TestUser,
     fault: Option<Fault>,
 ) -> Result<Attempt, Failure> {
-    let (authorization, callback) = to_callback(browser, provider, user, fault).await?;
+    attempt_via(browser, &provider.leg(), user, fault).await
+}
+
+/// [`attempt`] through `leg`.
+pub async fn attempt_via(
+    browser: &mut Browser,
+    leg: &Leg<'_>,
+    user: &TestUser,
+    fault: Option<Fault>,
+) -> Result<Attempt, Failure> {
+    let (authorization, callback) = to_callback_via(browser, leg, user, fault).await?;
+    back_at_server(browser, authorization, callback).await
+}
+
+/// The browser back at the server's callback.
+pub async fn back_at_server(
+    browser: &mut Browser,
+    authorization: Authorization,
+    callback: Callback,
+) -> Result<Attempt, Failure> {
     let session_before = browser.session().map(str::to_owned);
     let reply = browser.return_from_provider(&callback.target).await?;
     Ok(Attempt { authorization, callback, session_before, reply })
@@ -182,8 +265,27 @@ pub async fn sign_in(
     provider: &Provider,
     user: &TestUser,
 ) -> Result<SignedIn, Failure> {
-    let Attempt { callback, session_before, reply, .. } =
-        attempt(browser, provider, user, None).await?;
+    sign_in_via(browser, &provider.leg(), user).await
+}
+
+/// [`sign_in`] through `leg`.
+pub async fn sign_in_via(
+    browser: &mut Browser,
+    leg: &Leg<'_>,
+    user: &TestUser,
+) -> Result<SignedIn, Failure> {
+    let attempt = attempt_via(browser, leg, user, None).await?;
+    expect_signed_in(browser, attempt, user)
+}
+
+/// Fails unless the callback's answer signed `user` in: `303 See Other`
+/// to `/cabinet` with a new session cookie.
+pub fn expect_signed_in(
+    browser: &Browser,
+    attempt: Attempt,
+    user: &TestUser,
+) -> Result<SignedIn, Failure> {
+    let Attempt { callback, session_before, reply, .. } = attempt;
     if let Some(code) = callback.param("code")
         && reply.header("location").is_some_and(|location| location.contains(&code))
     {

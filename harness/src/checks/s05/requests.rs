@@ -14,22 +14,26 @@ use crate::{
 };
 
 pub async fn login_button(cx: &mut Ctx) -> Outcome {
+    expect_sign_in_link(cx, "/login/google", "Google").await
+}
+
+/// Fails unless the anonymous `/` links to `path`: a provider's button.
+pub async fn expect_sign_in_link(cx: &mut Ctx, path: &str, label: &str) -> Outcome {
     let reply = cx.http.get("/").send().await?;
     let page = reply.text();
     // Where a link on `/` leads, as the browser resolves it.
     let home = Url::parse(&format!("{}/", cx.http.base_url)).expect("the server's URL");
     let goes_there = |target: &str| {
-        home.join(target)
-            .is_ok_and(|url| url.origin() == home.origin() && url.path() == "/login/google")
+        home.join(target).is_ok_and(|url| url.origin() == home.origin() && url.path() == path)
     };
     let linked = html::links(&page).iter().any(|href| goes_there(href))
         || html::forms(&page)
             .iter()
             .any(|form| goes_there(&form.action) && !form.method.eq_ignore_ascii_case("post"));
     if reply.status != 200 || !linked {
-        return Err(reply.fail(
-            "200 with a \"Sign in with Google\" link: <a href=\"/login/google\"> (or a form going there with GET)",
-        ));
+        return Err(reply.fail(format!(
+            "200 with a \"Sign in with {label}\" link: <a href=\"{path}\"> (or a form going there with GET)"
+        )));
     }
     Ok(())
 }
