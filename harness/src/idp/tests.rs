@@ -321,3 +321,63 @@ async fn googles_faults_work_in_microsofts_shape() {
     assert_eq!(claims["iss"], format!("{}/impostor", idp.issuer_for(HOME_TENANT)));
     assert!(idp.armed_faults().is_empty());
 }
+
+/// The sign-in page of a tenant, as a person uses it: its form posts back
+/// under the tenant's prefix; someone typed is of that tenant; a
+/// configured user of another tenant is refused there.
+#[tokio::test]
+async fn the_sign_in_page_of_a_tenant() {
+    let mut config = Config::fixtures().unwrap();
+    config.clients.push(Client::new(CLIENT_ID, SECRET, [REDIRECT_URI]));
+    let options = Options { key: Some(key()), shape: Shape::Microsoft, ..Options::default() };
+    let idp = Idp::start(config, options).await.unwrap();
+    let (verifier, challenge) = {
+        let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        (verifier, challenge)
+    };
+    let request = [
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    let authorize = format!("{}/authorize", idp.issuer_for(OTHER_TENANT));
+    let page = http().get(&authorize).query(&request).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("action=\"/{OTHER_TENANT}/v2.0/authorize\"")), "{html}");
+    assert!(html.contains(&format!("(tenant {HOME_TENANT})")), "{html}");
+
+    let decide = |extra: Vec<(&'static str, &'static str)>| {
+        let mut form: Vec<(&str, &str)> = request.to_vec();
+        form.extend(extra);
+        http().post(&authorize).form(&form).send()
+    };
+    // alice is of the home tenant: refused at another's.
+    let answer = decide(vec![("user", "alice"), ("decision", "allow")]).await.unwrap();
+    assert_eq!(location_params(&answer)["error"], "access_denied");
+    // erin is of that tenant.
+    let answer = decide(vec![("user", "erin"), ("decision", "allow")]).await.unwrap();
+    assert!(location_params(&answer).contains_key("code"));
+    // Someone typed is of the tenant asked.
+    let answer = decide(vec![("login", "newcomer"), ("decision", "allow")]).await.unwrap();
+    let code = location_params(&answer)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", &verifier),
+        ("client_id", CLIENT_ID),
+        ("client_secret", SECRET),
+    ];
+    let token = format!("{}/token", idp.issuer_for(OTHER_TENANT));
+    let tokens: Value = http().post(token).form(&form).send().await.unwrap().json().await.unwrap();
+    let claims = verified_claims(&idp, &tokens).unwrap();
+    assert_eq!(claims["tid"], OTHER_TENANT);
+    assert_eq!(claims["oid"], TestUser::made_up_in("newcomer", OTHER_TENANT).oid.unwrap());
+    assert_eq!(idp.requests_to(Endpoint::Authorize).len(), 4);
+}
