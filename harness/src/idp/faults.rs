@@ -203,8 +203,9 @@ pub(super) fn tamper_claims(
             Fault::Expired => {
                 claims.insert("iat".into(), json!(now - 7200));
                 claims.insert("exp".into(), json!(now - 3600));
-                // Microsoft's tokens have `nbf` too: it moves with `iat`.
-                if claims.contains_key("nbf") {
+                // Microsoft's honest `nbf` is `iat`, and moves with it (one
+                // that NotYetValid set stays).
+                if claims.get("nbf") == Some(&json!(now)) {
                     claims.insert("nbf".into(), json!(now - 7200));
                 }
             }
