@@ -98,6 +98,9 @@ pub struct Ctx {
     /// The run's OpenID provider (step 05 on), which every server of the
     /// run is registered with.
     pub provider: Option<crate::provider::Provider>,
+    /// The run's Microsoft side (the planned step 06 on): the provider in
+    /// Microsoft's shape and the managed identity mock.
+    pub microsoft: Option<crate::microsoft::Microsoft>,
 }
 
 impl Ctx {
@@ -215,13 +218,19 @@ impl Ctx {
         Ok(())
     }
 
-    /// A port for a server of this run to listen on, whose redirect URI
-    /// the run's OpenID provider (if any) accepts from now on.
+    /// A port for a server of this run to listen on, whose redirect URIs
+    /// the run's OpenID providers (if any) accept from now on.
     fn free_port(&self) -> Result<u16, Failure> {
         let port = crate::server::free_port();
         if let Some(provider) = &self.provider {
             provider.allow_port(port).map_err(|error| {
                 Failure::new("the mock OpenID provider to accept the new redirect URI")
+                    .got(error.to_string())
+            })?;
+        }
+        if let Some(microsoft) = &self.microsoft {
+            microsoft.allow_port(port).map_err(|error| {
+                Failure::new("the Microsoft-shaped mock provider to accept the new redirect URI")
                     .got(error.to_string())
             })?;
         }

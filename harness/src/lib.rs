@@ -22,6 +22,8 @@ pub mod html;
 pub mod http;
 pub mod idp;
 pub mod kit_root;
+pub mod managed_identity;
+pub mod microsoft;
 pub mod profile;
 pub mod provider;
 pub mod report;

@@ -132,8 +132,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Runs the mock OpenID provider alone, to try step 05 in a browser (step 06,
-    /// Microsoft, is planned).
+    /// Runs the mock OpenID provider alone, to try step 05 in a browser (or,
+    /// with --microsoft, the planned step 06).
     Idp {
         /// The port on 127.0.0.1 (0: any free one).
         #[arg(long, default_value_t = harness::idp::DEFAULT_PORT)]
@@ -141,6 +141,11 @@ enum Command {
         /// Its users and clients (default: fixtures/idp.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Microsoft's shape (Entra ID), for the planned step 06: endpoints
+        /// under /TENANT/v2.0, and the managed identity mock with its price
+        /// service on the next two ports.
+        #[arg(long)]
+        microsoft: bool,
     },
     /// For the kit's authors.
     #[command(subcommand, hide = true)]
@@ -366,8 +371,13 @@ fn main() -> ExitCode {
                 }
                 Err(code) => code,
             },
-            Some(Command::Idp { port, config }) => {
-                harness::idp::serve_for_browser(port, config).await
+            Some(Command::Idp { port, config, microsoft }) => {
+                let shape = if microsoft {
+                    harness::idp::Shape::Microsoft
+                } else {
+                    harness::idp::Shape::Google
+                };
+                harness::idp::serve_for_browser(port, config, shape).await
             }
             Some(Command::Dev(Dev::Sync { check })) => sync(check),
             Some(Command::Dev(Dev::Book { check })) => write_book(check),

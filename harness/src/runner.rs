@@ -8,6 +8,7 @@ use crate::{
     fixtures,
     http::Http,
     kit_root::kit_root,
+    microsoft::{self, Microsoft},
     provider::{self, Provider},
     report::{CheckResult, Report, Status},
     sandbox::{self, Sandbox},
@@ -151,11 +152,25 @@ async fn grade_on(
         } else {
             None
         };
+        let microsoft = if microsoft::needed_by(step) {
+            Some(Microsoft::start().await.map_err(|error| {
+                Failure::new("the grader's Microsoft-shaped mocks to start").got(error.to_string())
+            })?)
+        } else {
+            None
+        };
         let port = server::free_port();
         if let Some(provider) = &provider {
             env.extend(provider.env());
             provider.allow_port(port).map_err(|error| {
                 Failure::new("the mock OpenID provider to register the server")
+                    .got(error.to_string())
+            })?;
+        }
+        if let Some(microsoft) = &microsoft {
+            env.extend(microsoft.env());
+            microsoft.allow_port(port).map_err(|error| {
+                Failure::new("the Microsoft-shaped mock provider to register the server")
                     .got(error.to_string())
             })?;
         }
@@ -173,6 +188,7 @@ async fn grade_on(
             has_accounts: step.has_accounts,
             database,
             provider,
+            microsoft,
         })
     }
     .await;

@@ -32,6 +32,7 @@ use crate::{
     compile,
     fixtures::{self, User},
     http::Http,
+    microsoft::{self, Microsoft},
     provider::{self, Provider},
     runner,
     sandbox::{self, Sandbox},
@@ -170,6 +171,14 @@ async fn measure_step(
     } else {
         None
     };
+    let microsoft = if microsoft::needed_by(step) {
+        let microsoft = Microsoft::start().await?;
+        env.extend(microsoft.env());
+        microsoft.allow_port(port)?;
+        Some(microsoft)
+    } else {
+        None
+    };
     let launch = Launch {
         program: Program::Binary(binary.to_owned()),
         cwd: root.to_owned(),
@@ -192,6 +201,7 @@ async fn measure_step(
     .await;
     server.stop().await;
     drop(provider);
+    drop(microsoft);
     result
 }
 

@@ -449,3 +449,75 @@ async fn the_command_prints_the_environment_and_stops_on_ctrl_c() {
         .unwrap();
     assert!(matches!(status.code(), Some(0 | 130)), "{status:?}");
 }
+
+#[tokio::test]
+async fn the_microsoft_command_prints_both_mocks_environment() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_authlings"))
+        .args(["idp", "--microsoft", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut env = std::collections::HashMap::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some((name, value)) =
+                line.trim().strip_prefix("export ").and_then(|l| l.split_once('='))
+            {
+                env.insert(name.to_owned(), value.to_owned());
+            }
+            if line.starts_with("Test users:") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read).await.expect("the instructions");
+    assert_eq!(env["MS_CLIENT_ID"], "authlings-local-microsoft");
+    assert_eq!(env["MS_CLIENT_SECRET"], "authlings-local-microsoft-mock-secret");
+    assert_eq!(env["MS_TENANT"], harness::idp::HOME_TENANT);
+    assert_eq!(env["PRICE_SERVICE_RESOURCE"], "api://authlings-prices");
+    let issuer = &env["MS_ISSUER"];
+    assert!(issuer.ends_with("/organizations/v2.0"), "{issuer}");
+    let discovery: Value = reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(discovery["issuer"].as_str().unwrap().ends_with("/{tenantid}/v2.0"));
+    let client = reqwest::Client::new();
+    let token: Value = client
+        .get(&env["IDENTITY_ENDPOINT"])
+        .query(&[
+            ("resource", env["PRICE_SERVICE_RESOURCE"].as_str()),
+            ("api-version", "2019-08-01"),
+        ])
+        .header("X-IDENTITY-HEADER", &env["IDENTITY_HEADER"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let prices = client
+        .get(format!("{}/prices", env["PRICE_SERVICE_URL"]))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prices.status(), 200);
+
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: kill(2) on the child we started; it touches no memory of ours.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("it stops within 5 s")
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 130)), "{status:?}");
+}

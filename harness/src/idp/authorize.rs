@@ -8,16 +8,17 @@ use std::{collections::VecDeque, fmt::Write as _, sync::Arc, time::Instant};
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 
 use super::{
-    Provider, TestUser,
+    Provider, Shape, TestUser, entra,
     grants::Code,
     lock,
     page::{escape, page},
     params::{Params, is_form, with_query},
+    shape::{self, HOME_TENANT, Tenant},
 };
 
 pub(super) const PATH: &str = "/authorize";
@@ -28,7 +29,7 @@ pub(super) const SCOPES: [&str; 3] = ["openid", "email", "profile"];
 /// A decision made in advance, in place of a person on the sign-in page.
 #[derive(Clone, Debug)]
 pub(super) enum Approval {
-    As(TestUser),
+    As(Box<TestUser>),
     Deny,
 }
 
@@ -54,7 +55,9 @@ impl Approvals {
     }
 
     fn next(&mut self) -> Option<Approval> {
-        self.queued.pop_front().or_else(|| self.always.clone().map(Approval::As))
+        self.queued
+            .pop_front()
+            .or_else(|| self.always.clone().map(|user| Approval::As(Box::new(user))))
     }
 }
 
@@ -69,6 +72,8 @@ struct Request {
     login_hint: Option<String>,
     /// `prompt=none`: the app wants an answer without any page.
     silent: bool,
+    /// Microsoft's shape: the tenant whose endpoint was asked.
+    tenant: Option<Tenant>,
 }
 
 /// Why a request is refused, and to whom that is said.
@@ -127,16 +132,17 @@ fn found(location: &str) -> Response {
 /// `GET /authorize?...`: the request as the app wrote it.
 pub(super) async fn ask(
     State(provider): State<Arc<Provider>>,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.unwrap_or_default().as_bytes());
     let request = match validate(&provider, &params) {
-        Ok(request) => request,
+        Ok(request) => Request { tenant: shape::split(provider.shape, uri.path()).0, ..request },
         Err(refusal) => return refusal.into_response(),
     };
     let approval = lock(&provider.approvals).next();
     match approval {
-        Some(Approval::As(user)) => approve(&provider, request, user),
+        Some(Approval::As(user)) => approve(&provider, request, *user),
         Some(Approval::Deny) => denied(&request),
         None if request.silent => Refusal::to_app(
             &request,
@@ -153,6 +159,7 @@ pub(super) async fn ask(
 /// checked again.
 pub(super) async fn decide(
     State(provider): State<Arc<Provider>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -168,7 +175,7 @@ pub(super) async fn decide(
     let chosen = form.take("user");
     let typed = form.take("login").filter(|login| !login.trim().is_empty());
     let request = match validate(&provider, &form) {
-        Ok(request) => request,
+        Ok(request) => Request { tenant: shape::split(provider.shape, uri.path()).0, ..request },
         Err(refusal) => return refusal.into_response(),
     };
     match decision.as_deref() {
@@ -178,7 +185,7 @@ pub(super) async fn decide(
                 let config = lock(&provider.config);
                 match (typed, chosen) {
                     (Some(login), _) => {
-                        config.user(&login).cloned().unwrap_or_else(|| TestUser::made_up(&login))
+                        config.user(&login).cloned().unwrap_or_else(|| new_user(&request, &login))
                     }
                     (None, Some(name)) => match config.user(&name) {
                         Some(user) => user.clone(),
@@ -261,6 +268,7 @@ fn validate(provider: &Provider, params: &Params) -> Result<Request, Refusal> {
         code_challenge: String::new(),
         login_hint: params.get("login_hint").map(str::to_owned),
         silent: params.get("prompt").is_some_and(|prompt| prompt.split(' ').any(|p| p == "none")),
+        tenant: None,
     };
     let refuse = |error, description: &str| Err(Refusal::to_app(&request, error, description));
     if let Some(name) = params.repeated() {
@@ -341,8 +349,25 @@ fn is_s256_challenge(challenge: &str) -> bool {
         && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Back to the app with a fresh code for `user`.
+/// Someone typed on the sign-in page: in Microsoft's shape, of the tenant
+/// asked, or of [`HOME_TENANT`] at `organizations` and `common`.
+fn new_user(request: &Request, login: &str) -> TestUser {
+    match &request.tenant {
+        None => TestUser::made_up(login),
+        Some(Tenant::Single(tid)) => TestUser::made_up_in(login, tid),
+        Some(Tenant::Multi(_)) => TestUser::made_up_in(login, HOME_TENANT),
+    }
+}
+
+/// Back to the app with a fresh code for `user`; or, at a single tenant's
+/// endpoint, with Microsoft's refusal of a user from another tenant.
 fn approve(provider: &Provider, request: Request, user: TestUser) -> Response {
+    if let Some(tenant) = &request.tenant
+        && !tenant.admits(&entra::tid(&user))
+    {
+        let why = entra::not_in_tenant(&user, tenant.segment(), &request.client_id);
+        return Refusal::to_app(&request, "access_denied", &why).into_response();
+    }
     let code = lock(&provider.grants).issue_code(Code {
         client_id: request.client_id,
         redirect_uri: request.redirect_uri.clone(),
@@ -384,10 +409,11 @@ fn sign_in_page(provider: &Provider, request: &Request, params: &Params) -> Resp
     write!(
         html,
         "<p><strong>{}</strong> wants to sign you in, and to know {}. Afterwards your \
-         browser goes back to <code>{}</code>.</p>\n<form method=\"post\" action=\"{PATH}\">\n",
+         browser goes back to <code>{}</code>.</p>\n<form method=\"post\" action=\"{}{PATH}\">\n",
         escape(&request.client_id),
         wants.join(", "),
         escape(&request.redirect_uri),
+        escape(&shape::prefix(request.tenant.as_ref())),
     )
     .unwrap();
     for (name, value) in params.pairs() {
@@ -409,10 +435,12 @@ fn sign_in_page(provider: &Provider, request: &Request, params: &Params) -> Resp
             if checked { " checked" } else { "" },
             escape(&user.name),
             escape(&user.email),
-            if user.email_verified {
-                ""
-            } else {
-                " <span class=\"unverified\">(email not verified)</span>"
+            match provider.shape {
+                Shape::Google if !user.email_verified => {
+                    " <span class=\"unverified\">(email not verified)</span>".to_owned()
+                }
+                Shape::Google => String::new(),
+                Shape::Microsoft => format!(" (tenant {})", escape(&entra::tid(user))),
             },
         )
         .unwrap();

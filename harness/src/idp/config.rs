@@ -17,7 +17,8 @@ pub struct Config {
     pub clients: Vec<Client>,
 }
 
-/// A person who can sign in, with the claims Google would give about them.
+/// A person who can sign in, with the claims Google (or, in Microsoft's
+/// shape, Entra ID) would give about them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestUser {
@@ -36,6 +37,17 @@ pub struct TestUser {
     pub picture: Option<String>,
     /// The Google Workspace domain, for work and school accounts only.
     pub hd: Option<String>,
+    /// Microsoft's shape only: the user's tenant (a GUID); `None` is
+    /// [`super::HOME_TENANT`].
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// Microsoft's shape only: the user's object id in their tenant (a
+    /// GUID); `None` derives one from `tid` and `sub`.
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Microsoft's shape only: the sign-in name; `None` is the email.
+    #[serde(default)]
+    pub preferred_username: Option<String>,
 }
 
 fn verified() -> bool {
@@ -70,6 +82,23 @@ impl TestUser {
             family_name: None,
             picture: None,
             hd: None,
+            tid: None,
+            oid: None,
+            preferred_username: None,
+        }
+    }
+
+    /// [`TestUser::made_up`] with a work or school account of tenant `tid`,
+    /// for Microsoft's shape: the same login in the same tenant always
+    /// gets the same `oid`, in another tenant another one.
+    pub fn made_up_in(login: &str, tid: &str) -> TestUser {
+        let user = TestUser::made_up(login);
+        let tid = tid.to_ascii_lowercase();
+        TestUser {
+            oid: Some(super::entra::oid_for(&tid, &user.email)),
+            preferred_username: Some(user.email.clone()),
+            tid: Some(tid),
+            ..user
         }
     }
 }
@@ -148,6 +177,13 @@ impl Config {
                 "two users have the sub {:?}",
                 user.sub
             );
+            for (claim, value) in [("tid", &user.tid), ("oid", &user.oid)] {
+                anyhow::ensure!(
+                    value.as_deref().is_none_or(super::shape::is_guid),
+                    "user {:?}: {claim} {value:?} is not a GUID",
+                    user.username
+                );
+            }
         }
         for client in &self.clients {
             anyhow::ensure!(

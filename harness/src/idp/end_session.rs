@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::Value;
 
 use super::{
-    Provider, lock,
+    Provider, Shape, lock,
     page::{escape, page},
     params::{Params, with_query},
 };
@@ -83,7 +83,11 @@ fn audience(provider: &Provider, token: &str) -> Option<String> {
     let kid = decode_header(token).ok()?.kid?;
     let key = lock(&provider.keys).find(&kid)?.clone();
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_issuer(&[&provider.issuer]);
+    // Microsoft's issuer is the user's tenant's, one of many: the
+    // signature alone says the provider issued it.
+    if provider.shape == Shape::Google {
+        validation.set_issuer(&[&provider.base]);
+    }
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();

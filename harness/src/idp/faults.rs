@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::shape::{HOME_TENANT, OTHER_TENANT, tenant_url};
+
 /// One defect, in one answer. ID-token faults apply to the next token
 /// answer that succeeds; userinfo faults to the next userinfo answer that
 /// succeeds; token-endpoint faults to the next token request, whatever it
@@ -49,6 +51,15 @@ pub enum Fault {
     /// The token endpoint answers 200, `Content-Type: application/json`,
     /// with an HTML page for a body.
     TokenNonsense,
+    /// Microsoft's shape: `iss` is another tenant's issuer
+    /// ([`super::OTHER_TENANT`]'s, or [`super::HOME_TENANT`]'s for a user of
+    /// that one) while `tid` stays the user's: a client that checks `iss`
+    /// only against the discovery template, without the token's own
+    /// `tid`, passes it.
+    IssuerOtherTenant,
+    /// Microsoft's shape: `iss` is literally `{base}/{tenantid}/v2.0`, the
+    /// multi-tenant discovery document's template, braces and all.
+    IssuerPlaceholder,
     /// The token endpoint holds its answer back for
     /// [`super::Options::slow_answer`] (15 s unless changed), longer than
     /// a client should wait; then answers normally.
@@ -64,7 +75,7 @@ pub(super) enum Stage {
 }
 
 impl Fault {
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 18] = [
         Fault::BadSignature,
         Fault::AlgNone,
         Fault::Hs256WithPublicKey,
@@ -81,6 +92,8 @@ impl Fault {
         Fault::TokenServerError,
         Fault::TokenNonsense,
         Fault::TokenSlow,
+        Fault::IssuerOtherTenant,
+        Fault::IssuerPlaceholder,
     ];
 
     pub(super) fn stage(self) -> Stage {
@@ -118,6 +131,12 @@ impl Fault {
             Fault::TokenServerError => "a token answer of 500",
             Fault::TokenNonsense => "a token answer that is not JSON",
             Fault::TokenSlow => "no token answer for longer than a client should wait",
+            Fault::IssuerOtherTenant => {
+                "an ID token whose issuer is another tenant's than its tid names"
+            }
+            Fault::IssuerPlaceholder => {
+                "an ID token whose issuer is the discovery template, {tenantid} unfilled"
+            }
         }
     }
 }
@@ -149,10 +168,26 @@ impl Armed {
 const OTHER_CLIENT: &str = "someone-else.apps.example.com";
 
 /// Spoils the ID token's claims as the claim faults among `faults` say.
-/// `now` is the time the honest claims were made at.
-pub(super) fn tamper_claims(claims: &mut Map<String, Value>, faults: &[Fault], now: u64) {
+/// `now` is the time the honest claims were made at; `base` is the
+/// provider's base URL, which Microsoft's issuers start with.
+pub(super) fn tamper_claims(
+    claims: &mut Map<String, Value>,
+    faults: &[Fault],
+    now: u64,
+    base: &str,
+) {
     for fault in faults {
         match fault {
+            Fault::IssuerOtherTenant => {
+                let other = match claims.get("tid").and_then(Value::as_str) {
+                    Some(tid) if tid.eq_ignore_ascii_case(OTHER_TENANT) => HOME_TENANT,
+                    _ => OTHER_TENANT,
+                };
+                claims.insert("iss".into(), json!(tenant_url(base, other)));
+            }
+            Fault::IssuerPlaceholder => {
+                claims.insert("iss".into(), json!(tenant_url(base, "{tenantid}")));
+            }
             Fault::WrongIssuer => {
                 let issuer = claims["iss"].as_str().unwrap_or_default();
                 claims.insert("iss".into(), json!(format!("{issuer}/impostor")));
@@ -168,6 +203,11 @@ pub(super) fn tamper_claims(claims: &mut Map<String, Value>, faults: &[Fault], n
             Fault::Expired => {
                 claims.insert("iat".into(), json!(now - 7200));
                 claims.insert("exp".into(), json!(now - 3600));
+                // Microsoft's honest `nbf` is `iat`, and moves with it (one
+                // that NotYetValid set stays).
+                if claims.get("nbf") == Some(&json!(now)) {
+                    claims.insert("nbf".into(), json!(now - 7200));
+                }
             }
             Fault::NotYetValid => {
                 claims.insert("nbf".into(), json!(now + 3600));

@@ -20,6 +20,8 @@ pub(super) struct Code {
 
 pub(super) struct AccessToken {
     pub(super) user: TestUser,
+    /// Microsoft's `sub` differs from one client to another.
+    pub(super) client_id: String,
     pub(super) scope: Vec<String>,
     pub(super) expires: Instant,
 }

@@ -15,7 +15,7 @@ use axum::{
 use super::{
     Provider, authorize, discovery, end_session, keys, lock,
     params::{Params, basic_credentials, is_form},
-    token, userinfo,
+    shape, token, userinfo,
 };
 
 /// Bigger bodies are refused: no client of this provider sends one.
@@ -211,7 +211,7 @@ pub(super) async fn record(
     let query = parts.uri.query().unwrap_or_default().as_bytes();
     let entry = LoggedRequest {
         at: SystemTime::now(),
-        endpoint: Endpoint::of(parts.uri.path()),
+        endpoint: Endpoint::of(shape::split(provider.shape, parts.uri.path()).1),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: hide_secrets(Params::parse(query).into_pairs()),

@@ -1,5 +1,5 @@
 //! A mock OpenID provider: real OpenID Connect on loopback, so that step 05
-//! (and the planned step 06) can be graded, and tried in a browser, with no
+//! (and the planned step 06, with Microsoft) can be graded, and tried in a browser, with no
 //! Google account and no network.
 //!
 //! It is as strict as a careful provider: registered clients only, redirect
@@ -10,7 +10,9 @@
 //!
 //! One file per endpoint (`discovery`, `keys` for the JWKS, `authorize`,
 //! `token`, `userinfo`, `end_session`); what they share is here and in
-//! `config`, `grants`, `claims` and `params`.
+//! `config`, `grants`, `claims` and `params`. In Microsoft's [`Shape`] the
+//! same endpoints live under `/{tenant}/v2.0` (`shape`), and tokens carry
+//! Entra ID's claims (`entra`).
 
 mod authorize;
 mod claims;
@@ -18,6 +20,7 @@ mod cli;
 mod config;
 mod discovery;
 mod end_session;
+mod entra;
 mod faults;
 mod grants;
 mod jwt;
@@ -26,6 +29,9 @@ mod log;
 mod page;
 mod params;
 mod picture;
+mod shape;
+#[cfg(test)]
+mod tests;
 mod token;
 mod userinfo;
 
@@ -47,6 +53,7 @@ pub use config::{Client, Config, TestUser};
 pub use faults::Fault;
 pub use keys::SigningKey;
 pub use log::{Authorization, ClientAuth, ClientAuthMethod, Endpoint, LoggedRequest};
+pub use shape::{HOME_TENANT, OTHER_TENANT, Shape};
 
 /// How a provider is started. The defaults are Google's, except the port.
 #[derive(Clone, Debug)]
@@ -73,6 +80,9 @@ pub struct Options {
     /// --profile`), many of which never send it. A challenge that is sent
     /// is checked as ever.
     pub pkce_optional: bool,
+    /// Google's endpoints and claims, or Microsoft Entra ID's (endpoints
+    /// under `/{tenant}/v2.0`, an issuer for every tenant).
+    pub shape: Shape,
 }
 
 impl Default for Options {
@@ -86,14 +96,16 @@ impl Default for Options {
             auto_approve: None,
             echo: false,
             pkce_optional: false,
+            shape: Shape::Google,
         }
     }
 }
 
 /// What every endpoint shares.
 struct Provider {
-    /// `http://127.0.0.1:PORT`, which is also the provider's base URL.
-    issuer: String,
+    /// `http://127.0.0.1:PORT`, which is also the issuer in Google's shape.
+    base: String,
+    shape: Shape,
     code_lifetime: Duration,
     token_lifetime: Duration,
     slow_answer: Duration,
@@ -114,14 +126,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn router(provider: Arc<Provider>) -> Router {
-    Router::new()
-        .route(discovery::PATH, get(discovery::document))
-        .route(keys::PATH, get(keys::jwks))
-        .route(authorize::PATH, get(authorize::ask).post(authorize::decide))
-        .route(token::PATH, post(token::exchange))
-        .route(userinfo::PATH, get(userinfo::claims).post(userinfo::claims))
-        .route(end_session::PATH, get(end_session::sign_out))
-        .route(picture::PATH, get(picture::svg))
+    let at = |path| shape::route(provider.shape, path);
+    let mut router = Router::new()
+        .route(&at(discovery::PATH), get(discovery::document))
+        .route(&at(keys::PATH), get(keys::jwks))
+        .route(&at(authorize::PATH), get(authorize::ask).post(authorize::decide))
+        .route(&at(token::PATH), post(token::exchange))
+        .route(&at(userinfo::PATH), get(userinfo::claims).post(userinfo::claims))
+        .route(&at(end_session::PATH), get(end_session::sign_out))
+        .route(&at(picture::PATH), get(picture::svg));
+    if provider.shape == Shape::Microsoft {
+        router = router.route_layer(axum::middleware::from_fn_with_state(
+            provider.clone(),
+            shape::known_tenant,
+        ));
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(provider.clone(), log::record))
         .with_state(provider)
 }
@@ -129,6 +149,8 @@ fn router(provider: Arc<Provider>) -> Router {
 /// A running provider. Dropping it stops it too; [`Idp::stop`] also waits.
 pub struct Idp {
     provider: Arc<Provider>,
+    /// What [`Idp::issuer`] answers.
+    issuer: String,
     port: u16,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -149,8 +171,14 @@ impl Idp {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
         let port = listener.local_addr()?.port();
+        let base = format!("http://127.0.0.1:{port}");
+        let issuer = match options.shape {
+            Shape::Google => base.clone(),
+            Shape::Microsoft => shape::tenant_url(&base, "organizations"),
+        };
         let provider = Arc::new(Provider {
-            issuer: format!("http://127.0.0.1:{port}"),
+            base,
+            shape: options.shape,
             code_lifetime: options.code_lifetime,
             token_lifetime: options.token_lifetime,
             slow_answer: options.slow_answer,
@@ -172,12 +200,34 @@ impl Idp {
                 })
                 .await;
         });
-        Ok(Idp { provider, port, shutdown: Some(shutdown), task: Some(task) })
+        Ok(Idp { provider, issuer, port, shutdown: Some(shutdown), task: Some(task) })
     }
 
-    /// The issuer, `http://127.0.0.1:PORT`: what a step gets as `OIDC_ISSUER`.
+    /// The issuer a step is given: in Google's shape `http://127.0.0.1:PORT`
+    /// (`OIDC_ISSUER`); in Microsoft's, the multi-tenant
+    /// `http://127.0.0.1:PORT/organizations/v2.0` (`MS_ISSUER`), whose
+    /// discovery document names the issuer `.../{tenantid}/v2.0`.
     pub fn issuer(&self) -> &str {
-        &self.provider.issuer
+        &self.issuer
+    }
+
+    /// `http://127.0.0.1:PORT`, whatever the shape.
+    pub fn base_url(&self) -> &str {
+        &self.provider.base
+    }
+
+    /// In Microsoft's shape `{base}/{tenant}/v2.0`: the issuer of a tenant's
+    /// tokens (for a GUID), and where its endpoints are. In Google's, the
+    /// base URL, whatever `tenant` says.
+    pub fn issuer_for(&self, tenant: &str) -> String {
+        match self.provider.shape {
+            Shape::Google => self.provider.base.clone(),
+            Shape::Microsoft => shape::tenant_url(&self.provider.base, tenant),
+        }
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.provider.shape
     }
 
     pub fn port(&self) -> u16 {
@@ -203,7 +253,7 @@ impl Idp {
     /// (who need not be in the configuration: see [`TestUser::made_up`]).
     /// Calls queue up, one approval a request.
     pub fn approve_next_as(&self, user: &TestUser) {
-        lock(&self.provider.approvals).push(Approval::As(user.clone()));
+        lock(&self.provider.approvals).push(Approval::As(Box::new(user.clone())));
     }
 
     /// The next valid authorization request is refused as a person

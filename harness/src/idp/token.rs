@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{
-    Client, Fault, Provider, claims,
+    Client, Fault, Provider, Shape, claims, entra,
     faults::{self, Stage},
     grants::{AccessToken, Code, Redeemed},
     jwt, lock,
@@ -261,14 +261,18 @@ fn tokens(provider: &Provider, code_value: &str, code: Code) -> Response {
         code_value,
         AccessToken {
             user: code.user.clone(),
+            client_id: code.client_id.clone(),
             scope: code.scope.clone(),
             expires: Instant::now() + provider.token_lifetime,
         },
     );
     let now = claims::now();
-    let mut claims = claims::id_token(&provider.issuer, &code, &access_token, lifetime, now);
+    let mut claims = match provider.shape {
+        Shape::Google => claims::id_token(&provider.base, &code, &access_token, lifetime, now),
+        Shape::Microsoft => entra::id_token(&provider.base, &code, lifetime, now),
+    };
     let faults = lock(&provider.faults).take(Stage::IdToken);
-    faults::tamper_claims(&mut claims, &faults, now);
+    faults::tamper_claims(&mut claims, &faults, now, &provider.base);
     let key = lock(&provider.keys).current().clone();
     let id_token = match jwt::sign(&claims, &key, &faults) {
         Ok(token) => token,

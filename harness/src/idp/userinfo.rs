@@ -12,7 +12,7 @@ use axum::{
 use serde_json::json;
 
 use super::{
-    Fault, Provider, claims,
+    Fault, Provider, Shape, claims, entra,
     faults::{Stage, other_sub},
     lock,
 };
@@ -32,9 +32,10 @@ pub(super) async fn claims(State(provider): State<Arc<Provider>>, headers: Heade
         )
             .into_response();
     };
-    let found =
-        lock(&provider.grants).token(token).map(|grant| (grant.user.clone(), grant.scope.clone()));
-    let Some((user, scope)) = found else {
+    let found = lock(&provider.grants)
+        .token(token)
+        .map(|grant| (grant.user.clone(), grant.scope.clone(), grant.client_id.clone()));
+    let Some((user, scope, client_id)) = found else {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer realm=\"userinfo\", error=\"invalid_token\"")],
@@ -45,10 +46,14 @@ pub(super) async fn claims(State(provider): State<Arc<Provider>>, headers: Heade
         )
             .into_response();
     };
-    let mut answer = claims::about(&user, &scope, &provider.issuer);
+    let mut answer = match provider.shape {
+        Shape::Google => claims::about(&user, &scope, &provider.base),
+        Shape::Microsoft => entra::about(&user, &scope, &client_id),
+    };
     let faults = lock(&provider.faults).take(Stage::Userinfo);
     if faults.contains(&Fault::UserinfoOtherSub) {
-        answer.insert("sub".into(), json!(other_sub(&user.sub)));
+        let sub = answer["sub"].as_str().unwrap_or_default().to_owned();
+        answer.insert("sub".into(), json!(other_sub(&sub)));
     }
     ([(header::CACHE_CONTROL, "no-store")], Json(answer)).into_response()
 }

@@ -6,6 +6,7 @@ use crate::{
     fixtures,
     idp::Config,
     kit_root::kit_root,
+    microsoft::{self, Microsoft},
     provider::{self, Provider},
     sandbox::{self, Sandbox},
     server::{self, Launch, Program, Server},
@@ -19,6 +20,9 @@ pub struct Site {
     /// Steps 05 on. It listens on 127.0.0.1, another site than `localhost`
     /// for the browser's cookies, as Google is another site than yours.
     pub provider: Option<Provider>,
+    /// The planned step 06 on: the Microsoft-shaped provider and the
+    /// managed identity, which such a server needs to start.
+    pub microsoft: Option<Microsoft>,
     /// Who signs in on step 01, whose users are compiled in.
     pub users: Vec<fixtures::User>,
     /// Keeps the data folder until the server is gone.
@@ -56,12 +60,20 @@ impl Site {
         } else {
             None
         };
+        let microsoft = if microsoft::needed_by(step) {
+            let microsoft = Microsoft::start().await?;
+            microsoft.allow_redirect_uri(format!("{base_url}/auth/microsoft/callback"))?;
+            env.extend(microsoft.env());
+            Some(microsoft)
+        } else {
+            None
+        };
         let launch =
             Launch { program, cwd: root, env, ready_within: std::time::Duration::from_secs(30) };
         let server = Server::start(&launch, port).await.map_err(|failure| {
             anyhow::anyhow!("the server did not start: {}\n{}", failure.reason, failure.log)
         })?;
-        Ok(Site { base_url, server, provider, users, _sandbox: sandbox })
+        Ok(Site { base_url, server, provider, microsoft, users, _sandbox: sandbox })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -72,6 +84,10 @@ impl Site {
         self.server.stop().await;
         if let Some(provider) = self.provider.take() {
             provider.idp.stop().await;
+        }
+        if let Some(microsoft) = self.microsoft.take() {
+            microsoft.idp.stop().await;
+            microsoft.identity.stop().await;
         }
     }
 }
