@@ -52,7 +52,8 @@ pub async fn sign_in(
     Err(sqlx::Error::Protocol(format!("no free username for a new {provider} account")))
 }
 
-async fn find(
+/// The account of `provider`'s user `subject`, if they have one.
+pub async fn find(
     pool: &AnyPool,
     provider: &str,
     subject: &str,

@@ -27,7 +27,7 @@ pub enum Shape {
 }
 
 /// The tenant the fixtures' and the grader's own users belong to.
-pub const HOME_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+pub const HOME_TENANT: &str = "4f6c2d1a-8b3e-4c5d-9e7f-a1b2c3d4e5f6";
 
 /// Another organisation: its users are guests wherever a single tenant
 /// is expected.

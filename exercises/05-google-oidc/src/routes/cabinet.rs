@@ -14,6 +14,8 @@ use crate::{AppState, profile::Profile};
 struct Cabinet {
     page: kit::Page,
     profile: Profile,
+    /// "Google", or "a password".
+    signed_in_with: &'static str,
 }
 
 pub async fn show(State(state): State<AppState>, session: kit::Session) -> Response {
@@ -22,7 +24,9 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     };
     match Profile::find(&state.pool, &username).await {
         Ok(Some(profile)) => {
-            kit::render(&Cabinet { page: state.site.page("Cabinet", Some(username)), profile })
+            let signed_in_with = state.signed_in_with(&profile.provider);
+            let page = state.site.page("Cabinet", Some(username));
+            kit::render(&Cabinet { page, profile, signed_in_with })
         }
         // The account is gone while its session lived on: not signed in.
         Ok(None) => Redirect::to("/?next=%2Fcabinet").into_response(),

@@ -37,14 +37,21 @@ async fn password_user(cx: &Ctx, label: &str) -> Result<(String, Browser), Failu
 
 /// `POST /account/link/microsoft` in `browser`, the provider approving
 /// `user`, and the browser back at the callback: the server's answer.
-async fn link_as(browser: &mut Browser, cx: &Ctx, user: &TestUser) -> Result<flow::Attempt, Failure> {
+async fn link_as(
+    browser: &mut Browser,
+    cx: &Ctx,
+    user: &TestUser,
+) -> Result<flow::Attempt, Failure> {
     let microsoft = microsoft(cx)?;
     let leg = leg(microsoft);
     microsoft.idp.reset();
     microsoft.idp.approve_next_as(user);
     let reply = browser.submit(LINK).await?;
     let authorization = flow::expect_sent_to_provider(&reply, &leg).map_err(|failure| Failure {
-        expected: format!("a signed-in user's link to start Microsoft's sign-in: {}", failure.expected),
+        expected: format!(
+            "a signed-in user's link to start Microsoft's sign-in: {}",
+            failure.expected
+        ),
         ..failure
     })?;
     let (authorization, callback) = flow::from_provider(browser, &leg, authorization, None).await?;

@@ -39,10 +39,7 @@ fn identity(cx: &Ctx) -> Result<&ManagedIdentity, Failure> {
 fn expect_prices(reply: &Reply, identity: &ManagedIdentity) -> Outcome {
     let body: Option<Value> = serde_json::from_slice(&reply.body).ok();
     if reply.status != 200 || body.as_ref() != Some(&identity.prices()) {
-        return Err(reply.fail(format!(
-            "200 with the price service's JSON, {}",
-            identity.prices()
-        )));
+        return Err(reply.fail(format!("200 with the price service's JSON, {}", identity.prices())));
     }
     Ok(())
 }
@@ -82,9 +79,10 @@ pub async fn prices(cx: &mut Ctx) -> Outcome {
         }
     }
     let tokens = identity.issued_tokens();
-    let bearer = identity.price_requests().iter().any(|request| {
-        request.bearer.as_ref().is_some_and(|token| tokens.contains(token))
-    });
+    let bearer = identity
+        .price_requests()
+        .iter()
+        .any(|request| request.bearer.as_ref().is_some_and(|token| tokens.contains(token)));
     if !bearer {
         return Err(Failure::new(
             "the price service called with Authorization: Bearer <a token from the identity endpoint>",
@@ -112,7 +110,8 @@ pub async fn token_reused(cx: &mut Ctx) -> Outcome {
         })
         .collect();
     for request in requests {
-        let reply = request.await.map_err(|e| Failure::new("a request to end").got(e.to_string()))?;
+        let reply =
+            request.await.map_err(|e| Failure::new("a request to end").got(e.to_string()))?;
         expect_prices(&reply?, identity)?;
     }
     let concurrent = identity.token_requests().len();
@@ -134,10 +133,10 @@ pub async fn token_reused(cx: &mut Ctx) -> Outcome {
 }
 
 pub async fn token_refreshed(cx: &mut Ctx) -> Outcome {
-    let identity = identity(cx)?;
-    identity.reset();
+    let mocks = identity(cx)?;
+    mocks.reset();
     // Two seconds of use before the 5-minute margin begins.
-    identity.set_token_lifetime(Duration::from_secs(302));
+    mocks.set_token_lifetime(Duration::from_secs(302));
     let outcome = refreshed(cx).await;
     identity(cx)?.reset();
     outcome
@@ -176,9 +175,10 @@ pub async fn wrong_resource(cx: &mut Ctx) -> Outcome {
     identity.set_identity_fault(None);
     let reply = reply?;
     let tokens = identity.issued_tokens();
-    let sent = identity.price_requests().into_iter().any(|request| {
-        request.bearer.as_ref().is_some_and(|token| tokens.contains(token))
-    });
+    let sent = identity
+        .price_requests()
+        .into_iter()
+        .any(|request| request.bearer.as_ref().is_some_and(|token| tokens.contains(token)));
     if sent || reply.status == 200 {
         return Err(Failure::new(format!(
             "no call to the price service with a token for another resource than {}, and no 200",
@@ -198,48 +198,44 @@ pub async fn wrong_resource(cx: &mut Ctx) -> Outcome {
 struct Outage {
     service: &'static str,
     fault: Fault,
-    /// The token kept from before must go: the identity endpoint's faults
-    /// only show when a token is fetched.
-    restart: bool,
 }
 
 pub async fn outage(cx: &mut Ctx) -> Outcome {
     let outages = [
-        Outage { service: "identity endpoint", fault: Fault::Slow, restart: true },
-        Outage { service: "identity endpoint", fault: Fault::ServerError, restart: true },
-        Outage { service: "price service", fault: Fault::Slow, restart: false },
-        Outage { service: "price service", fault: Fault::Down, restart: false },
+        Outage { service: "identity endpoint", fault: Fault::Slow },
+        Outage { service: "identity endpoint", fault: Fault::ServerError },
+        Outage { service: "price service", fault: Fault::Slow },
+        Outage { service: "price service", fault: Fault::Down },
     ];
     for outage in outages {
         let outcome = one_outage(cx, &outage).await;
-        let identity = identity(cx)?;
-        identity.set_identity_fault(None);
-        identity.set_price_fault(None);
+        let mocks = identity(cx)?;
+        mocks.set_identity_fault(None);
+        mocks.set_price_fault(None);
         outcome?;
     }
     Ok(())
 }
 
 async fn one_outage(cx: &mut Ctx, outage: &Outage) -> Outcome {
-    if outage.restart {
-        cx.restart(false).await?;
-    }
+    // A fresh server each time: no token kept, and no failure remembered
+    // from the outage before (a server may answer one at once for a while).
+    cx.restart(false).await?;
     let mut browser = signed_in(cx).await?;
     let identity = identity(cx)?;
     identity.reset();
-    if !outage.restart {
+    if outage.service == "price service" {
         // A token kept, so that only the price service is asked.
         expect_prices(&browser.open(PRICES).await?, identity)?;
+        identity.set_price_fault(Some(outage.fault));
+    } else {
+        identity.set_identity_fault(Some(outage.fault));
     }
     identity.set_slow(Duration::from_secs(15));
-    match outage.service {
-        "identity endpoint" => identity.set_identity_fault(Some(outage.fault)),
-        _ => identity.set_price_fault(Some(outage.fault)),
-    }
     let started = Instant::now();
     let reply = browser.open(PRICES).await?;
     let took = started.elapsed();
-    let what = format!("the {} {:?}", outage.service, outage.fault);
+    let what = format!("the {} {}", outage.service, describe(outage.fault));
     if reply.status != 502 || !reply.is_json() || took > WITHIN {
         return Err(Failure::new(format!(
             "502 with a JSON body within {} s: {what}",
@@ -253,6 +249,15 @@ async fn one_outage(cx: &mut Ctx, outage: &Outage) -> Outcome {
         return Err(home.fail(format!("200: the server goes on after {what}")));
     }
     Ok(())
+}
+
+fn describe(fault: Fault) -> &'static str {
+    match fault {
+        Fault::Slow => "silent for 15 s",
+        Fault::ServerError => "answering 500",
+        Fault::Down => "closing the connection unanswered",
+        Fault::WrongResource => "answering a token for another resource",
+    }
 }
 
 pub async fn token_secret(cx: &mut Ctx) -> Outcome {
@@ -284,7 +289,11 @@ pub async fn token_secret(cx: &mut Ctx) -> Outcome {
         let line = log.lines().find(|line| line.contains(secret.as_str())).unwrap_or_default();
         return Err(Failure::new("a server log without the access token or X-IDENTITY-HEADER")
             .sent(format!("GET {PRICES}, with the price service working and then failing"))
-            .got(format!("a log line holding {}: {}", redacted(secret), line.replace(secret.as_str(), "<the secret>"))));
+            .got(format!(
+                "a log line holding {}: {}",
+                redacted(secret),
+                line.replace(secret.as_str(), "<the secret>")
+            )));
     }
     Ok(())
 }
