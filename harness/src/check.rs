@@ -98,7 +98,7 @@ pub struct Ctx {
     /// The run's OpenID provider (step 05 on), which every server of the
     /// run is registered with.
     pub provider: Option<crate::provider::Provider>,
-    /// The run's Microsoft side (the planned step 06 on): the provider in
+    /// The run's Microsoft side (step 06 on): the provider in
     /// Microsoft's shape and the managed identity mock.
     pub microsoft: Option<crate::microsoft::Microsoft>,
 }

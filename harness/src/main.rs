@@ -133,7 +133,7 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Runs the mock OpenID provider alone, to try step 05 in a browser (or,
-    /// with --microsoft, the planned step 06).
+    /// with --microsoft, step 06).
     Idp {
         /// The port on 127.0.0.1 (0: any free one).
         #[arg(long, default_value_t = harness::idp::DEFAULT_PORT)]
@@ -141,7 +141,7 @@ enum Command {
         /// Its users and clients (default: fixtures/idp.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Microsoft's shape (Entra ID), for the planned step 06: endpoints
+        /// Microsoft's shape (Entra ID), for step 06: endpoints
         /// under /TENANT/v2.0, and the managed identity mock with its price
         /// service on the next two ports.
         #[arg(long)]

@@ -1,4 +1,4 @@
-//! Microsoft's side of one grading run (the planned step 06 on): the mock
+//! Microsoft's side of one grading run (step 06 on): the mock
 //! OpenID provider in Microsoft's shape, with a client registered for the
 //! server under grading, and the managed identity mock with its price
 //! service. The server gets `MS_ISSUER`, `MS_CLIENT_ID`,

@@ -18,11 +18,11 @@ use crate::{
     microsoft::Microsoft,
 };
 
-const ENTRA: &str = "06-microsoft-identity.md#what-entra-id-adds";
-const ISSUER: &str = "06-microsoft-identity.md#the-issuer-names-the-tenant";
-const KEYED: &str = "06-microsoft-identity.md#who-is-this-user-at-microsoft";
+const ENTRA: &str = "06-microsoft-identity.md#what-entra-id-adds-over-google";
+const ISSUER: &str = "06-microsoft-identity.md#the-issuer-with-tenantid";
+const KEYED: &str = "06-microsoft-identity.md#who-is-this-user-tidoid";
 const LINKING: &str = "06-microsoft-identity.md#linking-a-second-provider";
-const IDENTITY: &str = "06-microsoft-identity.md#a-managed-identity";
+const IDENTITY: &str = "06-microsoft-identity.md#calling-a-service-as-the-server-managed-identity";
 
 /// Step 05's checks, which still hold, and step 06's own.
 pub fn checks() -> Vec<Check> {

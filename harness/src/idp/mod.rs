@@ -1,5 +1,5 @@
 //! A mock OpenID provider: real OpenID Connect on loopback, so that step 05
-//! (and the planned step 06, with Microsoft) can be graded, and tried in a browser, with no
+//! (and step 06, with Microsoft) can be graded, and tried in a browser, with no
 //! Google account and no network.
 //!
 //! It is as strict as a careful provider: registered clients only, redirect

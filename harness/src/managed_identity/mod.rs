@@ -1,6 +1,6 @@
 //! A managed identity, as Azure App Service gives one to an app, and a
 //! service that trusts it: the two sides of step 06's call to a price
-//! service (planned), on loopback.
+//! service, on loopback.
 //!
 //! The identity endpoint (`identity_endpoint`) hands out tokens for a
 //! resource to whoever sends the secret `X-IDENTITY-HEADER`; the price

@@ -20,7 +20,7 @@ pub struct Site {
     /// Steps 05 on. It listens on 127.0.0.1, another site than `localhost`
     /// for the browser's cookies, as Google is another site than yours.
     pub provider: Option<Provider>,
-    /// The planned step 06 on: the Microsoft-shaped provider and the
+    /// Step 06 on: the Microsoft-shaped provider and the
     /// managed identity, which such a server needs to start.
     pub microsoft: Option<Microsoft>,
     /// Who signs in on step 01, whose users are compiled in.

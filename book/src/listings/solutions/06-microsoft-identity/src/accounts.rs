@@ -1,0 +1,123 @@
+//! Which account a provider's user signs in to, now that an account can
+//! have a second provider linked to it.
+
+use sqlx::AnyPool;
+use step05_solution::{oidc::Identity, users};
+use time::OffsetDateTime;
+
+/// How a link ends.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linked {
+    /// The identity signs in to the account from now on.
+    Now,
+    /// It did already: linked before, or the account's own.
+    Already,
+    /// It signs in to another account: that account keeps it.
+    ToAnother,
+    /// The account has an identity of that provider already.
+    ProviderTaken,
+}
+
+// ANCHOR: sign_in
+/// The username `provider`'s user `identity` signs in to: the account it
+/// was linked to, else its own, made at its first sign-in (step 05).
+///
+/// Never an account found by email, even a verified one: a sign-in links
+/// nothing by itself. Whoever controls an address at one provider (a new
+/// employee given a former one's, a tenant whose admin sets any address)
+/// would otherwise get the account of whoever used it elsewhere.
+pub async fn sign_in(
+    pool: &AnyPool,
+    provider: &str,
+    identity: &Identity,
+) -> Result<String, sqlx::Error> {
+    if let Some(username) = linked_to(pool, provider, &identity.subject).await? {
+        return Ok(username);
+    }
+    users::sign_in(pool, provider, identity).await
+}
+// ANCHOR_END: sign_in
+
+// ANCHOR: link
+/// Links `provider`'s user `identity` to `username`'s account, which
+/// signed in and then went through that provider's sign-in to prove it
+/// holds the identity. An identity that signs in to another account stays
+/// with it: linking never moves an identity, or it would be a way to take
+/// someone's sign-in away from them.
+pub async fn link(
+    pool: &AnyPool,
+    username: &str,
+    provider: &str,
+    identity: &Identity,
+) -> Result<Linked, sqlx::Error> {
+    let owner = match linked_to(pool, provider, &identity.subject).await? {
+        Some(owner) => Some(owner),
+        None => users::find(pool, provider, &identity.subject).await?,
+    };
+    match owner {
+        Some(owner) if owner == username => return Ok(Linked::Already),
+        Some(_) => return Ok(Linked::ToAnother),
+        None => {}
+    }
+    if own_provider(pool, username).await?.as_deref() == Some(provider) {
+        return Ok(Linked::ProviderTaken);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO linked_accounts (provider, subject, username, linked_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(provider)
+    .bind(&identity.subject)
+    .bind(username)
+    .bind(OffsetDateTime::now_utc().unix_timestamp())
+    .execute(pool)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Linked::Now),
+        // Linked a moment ago, here or to another account, or the account
+        // got another identity of this provider: the database decides.
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            let owner = linked_to(pool, provider, &identity.subject).await?;
+            Ok(match owner {
+                Some(owner) if owner == username => Linked::Already,
+                Some(_) => Linked::ToAnother,
+                None => Linked::ProviderTaken,
+            })
+        }
+        Err(error) => Err(error),
+    }
+}
+// ANCHOR_END: link
+
+/// The providers `username` signs in with: the account's own first
+/// ("password", "google" or "microsoft"), then those linked to it.
+pub async fn providers(pool: &AnyPool, username: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut providers: Vec<String> = own_provider(pool, username).await?.into_iter().collect();
+    let linked: Vec<(String,)> = sqlx::query_as(
+        "SELECT provider FROM linked_accounts WHERE username = $1 ORDER BY linked_at, provider",
+    )
+    .bind(username)
+    .fetch_all(pool)
+    .await?;
+    providers.extend(linked.into_iter().map(|(provider,)| provider));
+    Ok(providers)
+}
+
+async fn linked_to(
+    pool: &AnyPool,
+    provider: &str,
+    subject: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM linked_accounts WHERE provider = $1 AND subject = $2")
+        .bind(provider)
+        .bind(subject)
+        .fetch_optional(pool)
+        .await
+}
+
+async fn own_provider(pool: &AnyPool, username: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT provider FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+}
