@@ -41,10 +41,24 @@ fn every_setting_is_in_the_contract() {
         .into_iter()
         .filter(|name| !name.starts_with("CARGO_"))
         .collect();
-    for file in ["harness/src/runner.rs", "harness/src/provider.rs", "harness/src/server/mod.rs"] {
+    for file in [
+        "harness/src/runner.rs",
+        "harness/src/provider.rs",
+        "harness/src/microsoft.rs",
+        "harness/src/managed_identity/mod.rs",
+        "harness/src/server/mod.rs",
+        // Step 06 reads its own settings, beside the kit's.
+        "solutions/06-microsoft-identity/src/microsoft.rs",
+        "solutions/06-microsoft-identity/src/prices/settings.rs",
+    ] {
         names.extend(capitals(&read(file)));
     }
-    assert!(names.contains("DATA_DIR") && names.contains("OIDC_ISSUER"), "{names:?}");
+    assert!(
+        ["DATA_DIR", "OIDC_ISSUER", "MS_TENANT", "IDENTITY_HEADER"]
+            .iter()
+            .all(|n| names.contains(*n)),
+        "{names:?}"
+    );
     let missing: Vec<_> =
         names.iter().filter(|name| !contract.contains(&format!("`{name}`"))).collect();
     assert!(missing.is_empty(), "contract.md does not name {missing:?}");

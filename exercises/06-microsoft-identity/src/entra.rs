@@ -83,7 +83,7 @@ impl Dialect for Entra {
         // with the token's own tenant (`tid`) in place of `{tenantid}`, and
         // only for a tenant MS_TENANT allows (`self.tenants`). For now the
         // placeholder is taken literally, and no real token matches it.
-        // See book/src/06-microsoft-identity.md, "The issuer names the tenant".
+        // See book/src/06-microsoft-identity.md, "The issuer with `{tenantid}`".
         let _ = (claims, &self.tenants, PLACEHOLDER);
         Ok(document.to_owned())
     }
@@ -95,7 +95,7 @@ impl Dialect for Entra {
         // TODO(step 06): key the person by what never changes and is never
         // reused: their tenant and their object id there. For now they are
         // keyed by the name they sign in with, which they can change.
-        // See book/src/06-microsoft-identity.md, "Who is this user at Microsoft".
+        // See book/src/06-microsoft-identity.md, "Who is this user: `tid:oid`".
         let name = claims.get("preferred_username").and_then(Value::as_str);
         name.map(str::to_owned).ok_or(Invalid::Malformed)
     }

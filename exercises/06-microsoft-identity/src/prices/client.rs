@@ -58,7 +58,8 @@ impl PriceClient {
         // TODO(step 06): keep the token and share it: one fetch for requests
         // that come together, none until 5 minutes before it expires
         // (`self.tokens`). For now every request fetches its own.
-        // See book/src/06-microsoft-identity.md, "A managed identity".
+        // See book/src/06-microsoft-identity.md, "Calling a service as the server:
+        // managed identity".
         let _ = &self.tokens;
         Ok(Arc::new(identity::fetch(&http, &settings).await?))
     }
