@@ -37,3 +37,8 @@ async fn the_step_04_exercise_fails_only_its_concept() {
 async fn the_step_05_exercise_fails_only_its_concept() {
     snapshot("05").await;
 }
+
+#[tokio::test]
+async fn the_step_06_exercise_fails_only_its_concept() {
+    snapshot("06").await;
+}

@@ -69,6 +69,22 @@ async fn the_step_05_solution_gets_full_marks_on_postgresql() {
 }
 
 #[tokio::test]
+async fn the_step_06_solution_gets_full_marks() {
+    let report = common::grade("06", Target::Solution, &common::quiet()).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
+async fn the_step_06_solution_gets_full_marks_on_postgresql() {
+    let Some((server, _admin)) = common::postgres("the PostgreSQL grading of step 06").await else {
+        return;
+    };
+    let options = Options { database_url: Some(server), ..common::quiet() };
+    let report = common::grade("06", Target::Solution, &options).await;
+    assert!(report.all_passed(), "{}", common::explain(&report));
+}
+
+#[tokio::test]
 async fn an_independent_step_01_server_gets_full_marks() {
     let target = common::mutant_cmd("01", "none").await;
     let report = common::grade("01", target, &common::quiet()).await;
