@@ -1,4 +1,4 @@
-//! Step 05's exercise turns green hole by hole. Its holes are named in the
+//! Steps 05's and 06's exercises turn green hole by hole. Its holes are named in the
 //! solution (`// exercise:cut NAME`); filled one at a time, in the order
 //! the book's "Your task" gives, each one must turn some checks green and
 //! none red, and the last must reach full marks. The snapshot says which
@@ -33,6 +33,9 @@ const STEP_05: &[&str] = &[
     "expiry",
     "nonce",
 ];
+
+/// Step 06's holes, in the order the book fills them.
+const STEP_06: &[&str] = &["issuer", "subject", "linking", "token-cache"];
 
 /// How long one stage's build may take: the first builds every dependency.
 const BUILD_WITHIN: Duration = Duration::from_secs(30 * 60);
@@ -108,4 +111,9 @@ async fn stages(step: &str, holes: &[&str]) -> String {
 #[tokio::test]
 async fn the_step_05_exercise_turns_green_hole_by_hole() {
     insta::assert_snapshot!("stages-05", stages("05", STEP_05).await);
+}
+
+#[tokio::test]
+async fn the_step_06_exercise_turns_green_hole_by_hole() {
+    insta::assert_snapshot!("stages-06", stages("06", STEP_06).await);
 }
