@@ -78,6 +78,15 @@ impl AppState {
         self.providers.0.iter().find(|listed| listed.name == name)?.provider.as_deref()
     }
 
+    /// What an account of `provider` signs in with, as the cabinet says it:
+    /// "Google", or "a password".
+    pub fn signed_in_with(&self, provider: &str) -> &'static str {
+        match provider {
+            "password" => "a password",
+            name => self.label(name),
+        }
+    }
+
     /// How pages name the provider called `name`: "Google".
     pub fn label(&self, name: &str) -> &'static str {
         let listed = self.providers.0.iter().find(|listed| listed.name == name);
@@ -152,7 +161,7 @@ pub async fn extended(
 
 /// Google (or `OIDC_ISSUER`), when the server has a client id and secret.
 /// Nothing is fetched yet: the provider may be unreachable at start.
-fn google(config: &kit::Config) -> Result<Option<Arc<oidc::Provider>>, oidc::Error> {
+pub fn google(config: &kit::Config) -> Result<Option<Arc<oidc::Provider>>, oidc::Error> {
     let Some(settings) = oidc::Settings::from_config(config) else {
         tracing::warn!(
             "OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is not set: Sign in with Google is off"

@@ -46,7 +46,8 @@ pub async fn sign_in(
 // ANCHOR_END: sign_in
 
 // ANCHOR: find
-async fn find(
+/// The account of `provider`'s user `subject`, if they have one.
+pub async fn find(
     pool: &AnyPool,
     provider: &str,
     subject: &str,

@@ -31,12 +31,12 @@ pub(crate) mod test_provider;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 pub use self::{
     dialect::{Dialect, Standard},
     error::{Error, Invalid},
     id_token::Identity,
 };
+use self::{discovery::Discovered, fetched::Fetched, keys::KeySet};
 
 /// The most a request to the app may spend talking to the provider, from
 /// discovery to the keys, all of it together ([`Provider::in_time`]). The

@@ -15,9 +15,9 @@ use crate::{AppState, GOOGLE, oidc::Identity, pending, users};
 /// What the provider put in the callback's query (RFC 6749 section 4.1.2).
 #[derive(Deserialize)]
 pub struct Answer {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
 }
 
 pub async fn finish(
