@@ -48,9 +48,12 @@ async fn finish(
     provider: &str,
 ) -> Response {
     let label = state.label(provider);
-    // Taken whatever happens next: a link is asked for one sign-in only.
-    let intent = link::take(session).await;
     let sent_back = answer.state.clone().unwrap_or_default();
+    // Taken whatever happens next, if this callback brings back the state
+    // of the sign-in the link started: a link is asked for one sign-in
+    // only. Any other callback leaves it, as step 05 leaves the sign-in
+    // under way: a forged one must not turn the link into a plain sign-in.
+    let intent = link::take(session, &sent_back).await;
     let identity = match callback::verify(state, session, answer, provider).await {
         Ok(identity) => identity,
         Err(failure) => return failure.page(&state.site, label),

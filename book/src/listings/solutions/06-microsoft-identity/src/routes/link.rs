@@ -57,8 +57,13 @@ pub async fn start(
 }
 // ANCHOR_END: start
 
-/// The link under way in this browser, taken for good: a callback uses it
-/// once, or not at all.
-pub async fn take(session: &Session) -> Option<Intent> {
+/// The link under way in this browser, taken for good if `state` is its
+/// sign-in's: that callback uses it once, or not at all. A callback with
+/// another state (forged, or of a plain sign-in) leaves it where it is.
+pub async fn take(session: &Session, state: &str) -> Option<Intent> {
+    let intent = session.get::<Intent>(KEY).await.ok().flatten()?;
+    if intent.state != state {
+        return None;
+    }
     session.remove::<Intent>(KEY).await.ok().flatten()
 }
