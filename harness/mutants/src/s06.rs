@@ -1,13 +1,15 @@
 //! Step 06 (`06-microsoft-identity`), written from `book/src/contract.md`
 //! alone: step 05's server as it is, with Sign in with Microsoft beside
-//! Google's, linking Microsoft to an account, and `/api/prices` through a
-//! managed identity. The routes of step 06 are served here; every other
-//! request goes to step 05's app (run without flaws), which goes on
-//! serving Google and the password accounts. Every deliberate flaw is one
+//! Google's, linking a second provider to an account, and `/api/prices`
+//! through a managed identity. Both providers' flows are served here
+//! (Google's at step 05's addresses, so that its callback can link too);
+//! every other request goes to step 05's app (run without flaws), which
+//! goes on serving the home page, `/api/me` and the password accounts. Every deliberate flaw is one
 //! `app.has("...")` away from the correct code.
 
 mod entra;
 mod flow;
+mod leg;
 mod links;
 mod prices;
 
@@ -30,10 +32,14 @@ use axum::{
 use serde_json::{Value, json};
 use tower::Service;
 
-use self::{links::Links, prices::Prices};
+use self::{leg::Leg, links::Links, prices::Prices};
 use crate::{
     Config,
-    s05::{accounts::ProviderAccounts, oidc::Provider, pending::PendingStore},
+    s05::{
+        accounts::{GOOGLE, ProviderAccounts},
+        oidc::Provider,
+        pending,
+    },
 };
 
 /// The largest page of step 05's that is read to add to.
@@ -48,8 +54,8 @@ struct App {
     earlier: Router,
     accounts: ProviderAccounts,
     links: Links,
-    microsoft: Provider,
-    pending: PendingStore,
+    google: Leg,
+    microsoft: Leg,
     /// The `link-unbound` flaw's link intents, by session id.
     intents: Mutex<HashMap<String, i64>>,
     prices: Prices,
@@ -64,8 +70,22 @@ pub async fn app(config: Config, flaw: &'static str) -> Result<Router, String> {
     let app = Arc::new(App {
         accounts: ProviderAccounts::open(&config, mutants::NONE).await?,
         links: Links::open(&config).await?,
-        microsoft: entra::provider(&config, flaw)?,
-        pending: PendingStore::new(mutants::NONE),
+        // Step 05's addresses: its own routes are overridden here, so that
+        // Google can be linked too.
+        google: Leg::new(
+            GOOGLE,
+            "Google",
+            Provider::from_env(mutants::NONE)?,
+            pending::COOKIE,
+            "/auth/callback",
+        ),
+        microsoft: Leg::new(
+            MICROSOFT,
+            "Microsoft",
+            entra::provider(&config, flaw)?,
+            "ms_pending",
+            "/auth/microsoft/callback",
+        ),
         intents: Mutex::default(),
         prices: Prices::from_env(flaw)?,
         config,
@@ -75,8 +95,10 @@ pub async fn app(config: Config, flaw: &'static str) -> Result<Router, String> {
     Ok(Router::new()
         .route("/", get(home))
         .route("/api/me", get(me))
-        .route("/login/microsoft", get(flow::login))
-        .route("/auth/microsoft/callback", get(flow::callback))
+        .route("/login/google", get(flow::login_google))
+        .route("/auth/callback", get(flow::callback_google))
+        .route("/login/microsoft", get(flow::login_microsoft))
+        .route("/auth/microsoft/callback", get(flow::callback_microsoft))
         .route("/account/link/{provider}", post(flow::link))
         .route("/api/prices", get(prices::route))
         .fallback_service(earlier)
@@ -96,6 +118,11 @@ impl App {
             Ok(response) => response,
             Err(infallible) => match infallible {},
         }
+    }
+
+    /// The flow of the provider named `name` in `/account/link/<name>`.
+    fn leg(&self, name: &str) -> Option<&Leg> {
+        [&self.google, &self.microsoft].into_iter().find(|leg| leg.name == name)
     }
 
     fn cookie(&self, cookie: &str) -> HeaderValue {

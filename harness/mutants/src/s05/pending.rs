@@ -1,7 +1,8 @@
-//! Sign-ins under way: between `/login/google` and `/auth/callback` the
-//! server keeps the state, nonce and PKCE verifier it made, in memory, under
-//! a random key that only the browser that started the sign-in holds (a
-//! cookie). A pending sign-in is used once.
+//! Sign-ins under way: between `/login/google` and `/auth/callback` (and
+//! step 06's other providers and links) the server keeps the state, nonce
+//! and PKCE verifier it made, in memory, under a random key that only the
+//! browser that started the sign-in holds (a cookie). A pending sign-in is
+//! used once.
 
 use std::{
     collections::HashMap,

@@ -67,9 +67,18 @@ impl Links {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(io::Error::other)?;
-        if made.is_some() {
-            return Ok(made);
+        match made {
+            Some(made) => Ok(Some(made)),
+            None => self.linked_owner(provider, subject).await,
         }
+    }
+
+    /// The account (`provider`, `subject`) is linked to, if it is.
+    pub(super) async fn linked_owner(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> io::Result<Option<Account>> {
         sqlx::query_as(
             "SELECT u.id, u.username FROM linked_identities l JOIN users u ON u.id = l.user_id \
              WHERE l.provider = $1 AND l.subject = $2",
