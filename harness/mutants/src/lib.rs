@@ -10,7 +10,7 @@
 pub const NONE: &str = "none";
 
 /// The steps `mutant` can imitate.
-pub const STEPS: &[&str] = &["01", "02", "03", "04", "05"];
+pub const STEPS: &[&str] = &["01", "02", "03", "04", "05", "06"];
 
 /// One deliberate mistake in one step's server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -743,6 +743,125 @@ pub const FLAWS: &[Flaw] = &[
         "500-on-provider-error",
         &["s05.provider-errors"],
         "a provider that fails gives a 500 instead of a 502",
+    ),
+    // Step 06: Sign in with Microsoft.
+    flaw(
+        "06",
+        "no-microsoft-button",
+        &["s06.login-button"],
+        "the home page has Google's link but none to /login/microsoft",
+    ),
+    flaw(
+        "06",
+        "microsoft-wrong-redirect-uri",
+        &["s06.sign-in"],
+        "Microsoft's sign-in sends redirect_uri=$PUBLIC_URL/auth/callback, Google's callback",
+    ),
+    flaw(
+        "06",
+        "any-issuer",
+        &["s06.issuer-per-tenant"],
+        "the token's iss is never compared with the issuer of its tid: any tenant's issuer, or the template itself, passes",
+    ),
+    flaw(
+        "06",
+        "any-tenant",
+        &["s06.other-tenant-refused"],
+        "the token's tid is never compared with MS_TENANT: a user of any tenant signs in",
+    ),
+    flaw(
+        "06",
+        "ignores-ms-tenant",
+        &["s06.multi-tenant"],
+        "the first start writes MS_TENANT to $DATA_DIR/ms-tenant, and later starts accept that tenant only, whatever MS_TENANT says",
+    ),
+    flaw(
+        "06",
+        "keyed-by-oid-alone",
+        &["s06.multi-tenant"],
+        "Microsoft accounts are keyed by oid without tid: the same oid in two tenants is one account",
+    ),
+    flaw(
+        "06",
+        "keyed-by-preferred-username",
+        &["s06.keyed-by-oid"],
+        "Microsoft accounts are keyed by preferred_username: a renamed user gets a new account",
+    ),
+    // Step 06: linking a second provider.
+    flaw(
+        "06",
+        "links-by-email",
+        &["s06.same-email-other-oid"],
+        "an identity signing in for the first time is linked to the account that has its email, if any",
+    ),
+    flaw(
+        "06",
+        "no-linking",
+        &["s06.link"],
+        "POST /account/link/microsoft starts the flow, but its callback links nothing",
+    ),
+    flaw(
+        "06",
+        "link-anonymous",
+        &["s06.link-needs-sign-in"],
+        "POST /account/link/microsoft sends anyone to Microsoft, signed in or not",
+    ),
+    flaw(
+        "06",
+        "link-on-sign-in",
+        &["s06.sign-in-never-links"],
+        "a plain sign-in of an unknown identity while signed in links it to the signed-in account",
+    ),
+    flaw(
+        "06",
+        "link-unbound",
+        &["s06.sign-in-never-links"],
+        "the link intent is kept by session, not by the flow's state: any later callback in that browser links",
+    ),
+    flaw(
+        "06",
+        "link-moves",
+        &["s06.link-taken-refused"],
+        "linking an identity that signs in to another account moves it to the linking account",
+    ),
+    // Step 06: the price service, through a managed identity.
+    flaw(
+        "06",
+        "prices-no-header",
+        &["s06.prices"],
+        "the token request lacks X-IDENTITY-HEADER: the identity endpoint refuses it",
+    ),
+    flaw("06", "token-per-request", &["s06.token-reused"], "every /api/prices fetches a new token"),
+    flaw(
+        "06",
+        "no-shared-fetch",
+        &["s06.token-reused"],
+        "the token is cached, but the cache is not held while fetching (and the fetch takes 50 ms longer): concurrent requests each fetch one",
+    ),
+    flaw(
+        "06",
+        "no-refresh-margin",
+        &["s06.token-refreshed"],
+        "the token is reused until expires_on itself, not until 5 minutes before",
+    ),
+    flaw(
+        "06",
+        "any-resource",
+        &["s06.wrong-resource"],
+        "the identity endpoint's `resource` is never compared with PRICE_SERVICE_RESOURCE",
+    ),
+    flaw(
+        "06",
+        "no-timeout",
+        &["s06.outage"],
+        "neither the token request nor the price request has a timeout",
+    ),
+    flaw("06", "token-logged", &["s06.token-secret"], "each token fetched is written to the log"),
+    flaw(
+        "06",
+        "token-in-error",
+        &["s06.token-secret"],
+        "a failing price service gets a 502 whose JSON names the bearer token sent",
     ),
 ];
 

@@ -9,6 +9,7 @@ mod s02;
 mod s03;
 mod s04;
 mod s05;
+mod s06;
 mod users_file;
 
 use std::{
@@ -29,7 +30,7 @@ const GRACE: Duration = Duration::from_secs(4);
 #[derive(Parser)]
 #[command(name = "mutant")]
 struct Cli {
-    /// The step to imitate (`01` to `05`).
+    /// The step to imitate (`01` to `06`).
     #[arg(required_unless_present = "list")]
     step: Option<String>,
     /// The flaw to have; `none` is a fully correct server.
@@ -206,7 +207,8 @@ async fn run(config: Config, step: &str, flaw: &'static str) -> Result<(), Strin
         "02" => s02::app(config, flaw),
         "03" => s03::app(config, flaw)?,
         "04" => s04::app(config, flaw).await?,
-        _ => s05::app(config, flaw).await?,
+        "05" => s05::app(config, flaw).await?,
+        _ => s06::app(config, flaw).await?,
     };
     let listener = TcpListener::bind(&address)
         .await

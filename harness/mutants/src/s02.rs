@@ -357,7 +357,7 @@ impl App {
 // ---------------------------------------------------------------- cross-site
 
 /// `scheme://host[:port]` of a URL, lower case, without a default port.
-fn origin_of(url: &str) -> String {
+pub(crate) fn origin_of(url: &str) -> String {
     let url = url.to_ascii_lowercase();
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i);

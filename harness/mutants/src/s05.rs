@@ -5,9 +5,9 @@
 //! module writes. Every deliberate flaw is one `self.has("...")` away from
 //! the correct code.
 
-mod accounts;
-mod oidc;
-mod pending;
+pub(crate) mod accounts;
+pub(crate) mod oidc;
+pub(crate) mod pending;
 
 use std::{
     collections::HashMap,
@@ -167,7 +167,7 @@ async fn me(State(app): State<Shared>, request: Request) -> Response {
 }
 
 /// An error page for the person, in plain words.
-fn error_page(status: StatusCode, title: &str, words: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, title: &str, words: &str) -> Response {
     let body = format!(
         "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Back to the home page</a></p>",
         escape(title),
@@ -241,7 +241,7 @@ struct CallbackParams {
 }
 
 /// The cookie `name`'s value in the request.
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -325,7 +325,7 @@ async fn finish_sign_in(app: &App, headers: &HeaderMap, params: CallbackParams) 
             );
         }
     };
-    let (user_id, username) = match app.accounts.find_or_create(&who).await {
+    let (user_id, username) = match app.accounts.find_or_create(accounts::GOOGLE, &who).await {
         Ok(account) => account,
         Err(error) => {
             eprintln!("mutant: cannot find or make the account: {error}");

@@ -12,19 +12,19 @@ use sqlx::{AnyPool, any::AnyPoolOptions};
 use super::oidc::Identity;
 use crate::{Config, s01::new_id};
 
-pub(super) const GOOGLE: &str = "google";
+pub(crate) const GOOGLE: &str = "google";
 /// What a provider's user has for a password hash: no PHC string, so no
 /// password matches it. Step 04's table wants one.
 const NO_PASSWORD: &str = "!";
 
 /// What `/api/me` adds to step 04's answer.
-pub(super) struct Profile {
-    pub(super) provider: String,
-    pub(super) email: Option<String>,
-    pub(super) name: Option<String>,
+pub(crate) struct Profile {
+    pub(crate) provider: String,
+    pub(crate) email: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
-pub(super) struct ProviderAccounts {
+pub(crate) struct ProviderAccounts {
     flaw: &'static str,
     pool: AnyPool,
 }
@@ -33,7 +33,7 @@ pub(super) struct ProviderAccounts {
 const PATH_IN_URL: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#');
 
 /// `DATABASE_URL`, or the contract's default, as step 04 finds it.
-fn database_url(config: &Config) -> String {
+pub(crate) fn database_url(config: &Config) -> String {
     config.database_url.clone().unwrap_or_else(|| {
         let path = config.data_dir.join("app.db");
         format!("sqlite://{}", utf8_percent_encode(&path.to_string_lossy(), PATH_IN_URL))
@@ -49,7 +49,7 @@ fn now() -> i64 {
 impl ProviderAccounts {
     /// Connects to step 04's database (its tables made already) and adds
     /// step 05's columns, once.
-    pub(super) async fn open(config: &Config, flaw: &'static str) -> Result<Self, String> {
+    pub(crate) async fn open(config: &Config, flaw: &'static str) -> Result<Self, String> {
         let url = database_url(config);
         let postgres = !url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
@@ -98,9 +98,13 @@ impl ProviderAccounts {
     /// The account of the provider's user: found by (provider, subject),
     /// its email and name brought up to date; made at the first sign-in.
     /// Returns (id, username).
-    pub(super) async fn find_or_create(&self, who: &Identity) -> io::Result<(i64, String)> {
+    pub(crate) async fn find_or_create(
+        &self,
+        provider: &str,
+        who: &Identity,
+    ) -> io::Result<(i64, String)> {
         let subject = self.stored_subject(&who.sub);
-        if let Some(found) = self.find(who, &subject).await? {
+        if let Some(found) = self.find(provider, who, &subject).await? {
             return Ok(found);
         }
         let base = username_for(who);
@@ -119,7 +123,7 @@ impl ProviderAccounts {
             .bind(&username)
             .bind(NO_PASSWORD)
             .bind(now())
-            .bind(GOOGLE)
+            .bind(provider)
             .bind(&subject)
             .bind(&who.email)
             .bind(&who.name)
@@ -130,7 +134,7 @@ impl ProviderAccounts {
                 return Ok((id, username));
             }
             if !self.has("always-new-account")
-                && let Some(found) = self.find(who, &subject).await?
+                && let Some(found) = self.find(provider, who, &subject).await?
             {
                 return Ok(found);
             }
@@ -138,7 +142,12 @@ impl ProviderAccounts {
         Err(io::Error::other(format!("no free username like {base:?}")))
     }
 
-    async fn find(&self, who: &Identity, subject: &str) -> io::Result<Option<(i64, String)>> {
+    async fn find(
+        &self,
+        provider: &str,
+        who: &Identity,
+        subject: &str,
+    ) -> io::Result<Option<(i64, String)>> {
         if self.has("always-new-account") {
             return Ok(None);
         }
@@ -161,7 +170,7 @@ impl ProviderAccounts {
         }
         let found: Option<(i64, String)> =
             sqlx::query_as("SELECT id, username FROM users WHERE provider = $1 AND subject = $2")
-                .bind(GOOGLE)
+                .bind(provider)
                 .bind(subject)
                 .fetch_optional(&self.pool)
                 .await
@@ -179,7 +188,7 @@ impl ProviderAccounts {
     }
 
     /// Provider, email and name of the account `username`.
-    pub(super) async fn profile(&self, username: &str) -> io::Result<Option<Profile>> {
+    pub(crate) async fn profile(&self, username: &str) -> io::Result<Option<Profile>> {
         let row: Option<(String, Option<String>, Option<String>)> =
             sqlx::query_as("SELECT provider, email, name FROM users WHERE username = $1")
                 .bind(username)
@@ -192,7 +201,7 @@ impl ProviderAccounts {
     /// A new session for account `user_id`, in step 04's `sessions` table
     /// (a row step 04 reads back): the browser's old session, `old`, ends.
     /// Returns the cookie's value.
-    pub(super) async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         user_id: i64,
         old: Option<&str>,
@@ -258,10 +267,12 @@ fn username_for(who: &Identity) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn who(email: &str) -> Identity {
-        Identity { sub: "1".into(), email: Some(email.into()), name: None }
+        Identity { sub: "1".into(), email: Some(email.into()), name: None, claims: Value::Null }
     }
 
     #[test]

@@ -28,11 +28,11 @@ const LEEWAY: u64 = 60;
 
 /// What the discovery document says, of what this server uses.
 #[derive(Clone, Deserialize)]
-pub(super) struct Discovery {
-    pub(super) issuer: String,
-    pub(super) authorization_endpoint: String,
-    pub(super) token_endpoint: String,
-    pub(super) jwks_uri: String,
+pub(crate) struct Discovery {
+    pub(crate) issuer: String,
+    pub(crate) authorization_endpoint: String,
+    pub(crate) token_endpoint: String,
+    pub(crate) jwks_uri: String,
 }
 
 /// One RSA public key of the JWKS.
@@ -54,7 +54,7 @@ struct Jwks {
 }
 
 /// Why a sign-in failed.
-pub(super) enum Failed {
+pub(crate) enum Failed {
     /// The provider is down, slow, refused the code or answered nonsense:
     /// the person gets a 502.
     Provider(String),
@@ -63,21 +63,39 @@ pub(super) enum Failed {
 }
 
 /// Who the provider says signed in.
-pub(super) struct Identity {
-    pub(super) sub: String,
-    pub(super) email: Option<String>,
-    pub(super) name: Option<String>,
+pub(crate) struct Identity {
+    pub(crate) sub: String,
+    pub(crate) email: Option<String>,
+    pub(crate) name: Option<String>,
+    /// Every claim of the ID token, for a provider that names its users
+    /// otherwise (Microsoft's `tid` and `oid`).
+    pub(crate) claims: Value,
 }
 
-pub(super) struct Provider {
+/// What a provider is, for a client: where it is and who the client is.
+pub(crate) struct Settings {
+    /// Without a trailing slash; the discovery document is under it.
+    pub(crate) issuer: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+}
+
+/// A provider whose discovery document cannot name one issuer (Microsoft's
+/// multi-tenant endpoints): given the token's claims and the document's
+/// issuer, says whether `iss` (and whatever else it looks at) is to be
+/// believed. Without one, `iss` must be the issuer itself.
+pub(crate) type IssuerRule = Box<dyn Fn(&Value, &str) -> Result<(), String> + Send + Sync>;
+
+pub(crate) struct Provider {
     flaw: &'static str,
     issuer: String,
-    pub(super) client_id: String,
+    pub(crate) client_id: String,
     client_secret: String,
     http: reqwest::Client,
     discovery: OnceCell<Discovery>,
     /// The JWKS as last fetched.
     keys: Mutex<Vec<Jwk>>,
+    rule: Option<IssuerRule>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -91,22 +109,35 @@ fn now() -> u64 {
 impl Provider {
     /// The provider of `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
     /// `OIDC_CLIENT_SECRET`; nothing is fetched until the first sign-in.
-    pub(super) fn from_env(flaw: &'static str) -> Result<Provider, String> {
+    pub(crate) fn from_env(flaw: &'static str) -> Result<Provider, String> {
+        let settings = Settings {
+            issuer: var("OIDC_ISSUER").unwrap_or_else(|| "https://accounts.google.com".into()),
+            client_id: var("OIDC_CLIENT_ID").unwrap_or_default(),
+            client_secret: var("OIDC_CLIENT_SECRET").unwrap_or_default(),
+        };
+        Provider::new(settings, flaw, None)
+    }
+
+    /// The provider of `settings`, with step 05's `flaw` (or
+    /// [`mutants::NONE`]) and, for a multi-tenant provider, its `rule`.
+    pub(crate) fn new(
+        settings: Settings,
+        flaw: &'static str,
+        rule: Option<IssuerRule>,
+    ) -> Result<Provider, String> {
         let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
         if flaw != "no-timeout" {
             http = http.timeout(PATIENCE);
         }
         Ok(Provider {
             flaw,
-            issuer: var("OIDC_ISSUER")
-                .unwrap_or_else(|| "https://accounts.google.com".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            client_id: var("OIDC_CLIENT_ID").unwrap_or_default(),
-            client_secret: var("OIDC_CLIENT_SECRET").unwrap_or_default(),
+            issuer: settings.issuer.trim_end_matches('/').to_owned(),
+            client_id: settings.client_id,
+            client_secret: settings.client_secret,
             http: http.build().map_err(|e| format!("cannot make an HTTP client: {e}"))?,
             discovery: OnceCell::new(),
             keys: Mutex::default(),
+            rule,
         })
     }
 
@@ -127,12 +158,13 @@ impl Provider {
     }
 
     /// The discovery document, fetched once.
-    pub(super) async fn discovery(&self) -> Result<&Discovery, Failed> {
+    pub(crate) async fn discovery(&self) -> Result<&Discovery, Failed> {
         self.discovery
             .get_or_try_init(|| async {
                 let url = format!("{}/.well-known/openid-configuration", self.issuer);
                 let discovery: Discovery = self.get_json(&url).await?;
-                if discovery.issuer != self.issuer {
+                // A multi-tenant document names a template, not an issuer.
+                if self.rule.is_none() && discovery.issuer != self.issuer {
                     return Err(Failed::Provider(format!(
                         "the discovery document's issuer {:?} is not OIDC_ISSUER",
                         discovery.issuer
@@ -144,7 +176,7 @@ impl Provider {
     }
 
     /// Trades the code for tokens; returns the ID token.
-    pub(super) async fn redeem(
+    pub(crate) async fn redeem(
         &self,
         code: &str,
         redirect_uri: &str,
@@ -187,7 +219,7 @@ impl Provider {
 
     /// Whether `token` is an ID token of this provider, for this client,
     /// from the sign-in that sent `nonce`; who it names if it is.
-    pub(super) async fn validate(&self, token: &str, nonce: &str) -> Result<Identity, Failed> {
+    pub(crate) async fn validate(&self, token: &str, nonce: &str) -> Result<Identity, Failed> {
         let reject = |why: &str| Failed::Token(why.to_owned());
         let parts: Vec<&str> = token.split('.').collect();
         let [header, payload, signature] = parts[..] else {
@@ -204,11 +236,16 @@ impl Provider {
             self.verify(&header, &signed, signature).await?;
         }
         self.check_claims(&claims, nonce)?;
+        if let Some(rule) = &self.rule {
+            let template = &self.discovery().await?.issuer;
+            rule(&claims, template).map_err(Failed::Token)?;
+        }
         let text = |name: &str| claims[name].as_str().map(str::to_owned);
         Ok(Identity {
             sub: text("sub").filter(|sub| !sub.is_empty()).ok_or_else(|| reject("no sub"))?,
             email: text("email"),
             name: text("name"),
+            claims,
         })
     }
 
@@ -273,7 +310,11 @@ impl Provider {
 
     fn check_claims(&self, claims: &Value, nonce: &str) -> Result<(), Failed> {
         let reject = |why: String| Err(Failed::Token(why));
-        if claims["iss"].as_str() != Some(self.issuer.as_str()) && !self.has("no-iss-check") {
+        let exact = self.rule.is_none();
+        if exact
+            && claims["iss"].as_str() != Some(self.issuer.as_str())
+            && !self.has("no-iss-check")
+        {
             return reject(format!("iss is {}, not {}", claims["iss"], self.issuer));
         }
         let audiences: Vec<&str> = match &claims["aud"] {

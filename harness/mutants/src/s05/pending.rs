@@ -1,7 +1,8 @@
-//! Sign-ins under way: between `/login/google` and `/auth/callback` the
-//! server keeps the state, nonce and PKCE verifier it made, in memory, under
-//! a random key that only the browser that started the sign-in holds (a
-//! cookie). A pending sign-in is used once.
+//! Sign-ins under way: between `/login/google` and `/auth/callback` (and
+//! step 06's other providers and links) the server keeps the state, nonce
+//! and PKCE verifier it made, in memory, under a random key that only the
+//! browser that started the sign-in holds (a cookie). A pending sign-in is
+//! used once.
 
 use std::{
     collections::HashMap,
@@ -15,27 +16,36 @@ use sha2::{Digest, Sha256};
 use super::lock;
 
 /// The cookie that names the browser's pending sign-in.
-pub(super) const COOKIE: &str = "oidc_pending";
+pub(crate) const COOKIE: &str = "oidc_pending";
 /// How long a person may take at the provider.
-pub(super) const LIFETIME: Duration = Duration::from_secs(600);
+pub(crate) const LIFETIME: Duration = Duration::from_secs(600);
 
 #[derive(Clone)]
-pub(super) struct Pending {
-    pub(super) state: String,
-    pub(super) nonce: String,
-    pub(super) verifier: String,
+pub(crate) struct Pending {
+    pub(crate) state: String,
+    pub(crate) nonce: String,
+    pub(crate) verifier: String,
+    /// Step 06: the account that asked to link this sign-in's identity;
+    /// `None` for a sign-in.
+    pub(crate) link_to: Option<i64>,
     started: Instant,
 }
 
 impl Pending {
     /// Fresh random values; the `fixed-state` flaw's state never changes.
-    pub(super) fn new(flaw: &str) -> Pending {
+    pub(crate) fn new(flaw: &str) -> Pending {
         let state = if flaw == "fixed-state" { "authlings".to_owned() } else { random() };
-        Pending { state, nonce: random(), verifier: random(), started: Instant::now() }
+        Pending {
+            state,
+            nonce: random(),
+            verifier: random(),
+            link_to: None,
+            started: Instant::now(),
+        }
     }
 
     /// PKCE S256: the unpadded base64url SHA-256 of the verifier.
-    pub(super) fn challenge(&self) -> String {
+    pub(crate) fn challenge(&self) -> String {
         URL_SAFE_NO_PAD.encode(Sha256::digest(self.verifier.as_bytes()))
     }
 }
@@ -47,14 +57,14 @@ fn random() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub(super) struct PendingStore {
+pub(crate) struct PendingStore {
     flaw: &'static str,
     /// By the key in the browser's cookie; by state for `state-not-bound`.
     by_key: Mutex<HashMap<String, Pending>>,
 }
 
 impl PendingStore {
-    pub(super) fn new(flaw: &'static str) -> PendingStore {
+    pub(crate) fn new(flaw: &'static str) -> PendingStore {
         PendingStore { flaw, by_key: Mutex::default() }
     }
 
@@ -65,7 +75,7 @@ impl PendingStore {
 
     /// Keeps `pending`; returns the key for the browser's cookie, if the
     /// browser is to get one.
-    pub(super) fn keep(&self, pending: Pending) -> Option<String> {
+    pub(crate) fn keep(&self, pending: Pending) -> Option<String> {
         let mut all = lock(&self.by_key);
         all.retain(|_, p| p.started.elapsed() < LIFETIME);
         if self.has("state-not-bound") {
@@ -79,7 +89,7 @@ impl PendingStore {
     }
 
     /// The pending sign-in of the browser with cookie `key`, used up.
-    pub(super) fn take(&self, key: Option<&str>, state: Option<&str>) -> Option<Pending> {
+    pub(crate) fn take(&self, key: Option<&str>, state: Option<&str>) -> Option<Pending> {
         let key = if self.has("state-not-bound") { state? } else { key? };
         let mut all = lock(&self.by_key);
         let pending =
