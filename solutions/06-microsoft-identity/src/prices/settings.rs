@@ -77,9 +77,9 @@ impl Settings {
             return Err(invalid("IDENTITY_HEADER", "cannot be an HTTP header value".into()));
         }
         Ok(Some(Self {
-            identity_endpoint: url("IDENTITY_ENDPOINT", &endpoint)?,
+            identity_endpoint: url("IDENTITY_ENDPOINT", &endpoint, Reach::Platform)?,
             identity_header,
-            prices_url: prices_url(url("PRICE_SERVICE_URL", &service)?),
+            prices_url: prices_url(url("PRICE_SERVICE_URL", &service, Reach::Machine)?),
             resource,
             timeout: TIMEOUT,
             refresh_margin: REFRESH_MARGIN,
@@ -89,18 +89,36 @@ impl Settings {
 }
 
 // ANCHOR: loopback
-/// `value` as a URL that a token may be sent to: HTTPS, or plain HTTP to
-/// this machine only. A token or the identity header sent in the clear
-/// over a network could be read on the way; on the loopback interface it
-/// never leaves the machine, and App Service's identity endpoint is
-/// `http://localhost:PORT`.
-fn url(variable: &'static str, value: &str) -> Result<Url, Error> {
+/// Where plain HTTP may go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// This machine only: the loopback interface, which no network sees.
+    Machine,
+    /// This machine, or the platform's own link-local address
+    /// (169.254.0.0/16, fe80::/10), which no router forwards: where the
+    /// identity endpoint is on Linux App Service (`http://169.254.x.x:8081`)
+    /// and IMDS on a virtual machine (`http://169.254.169.254`).
+    Platform,
+}
+
+/// `value` as a URL that a token may be sent to: HTTPS, or plain HTTP
+/// within `reach`. A token or the identity header sent in the clear over a
+/// network could be read on the way; on the loopback interface it never
+/// leaves the machine, and a link-local address never leaves its link.
+fn url(variable: &'static str, value: &str, reach: Reach) -> Result<Url, Error> {
     let url = Url::parse(value).map_err(|e| invalid(variable, format!("not a URL: {e}")))?;
+    let ip = || host_ip(&url);
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http"
+            if url.host_str() == Some("localhost") || ip().is_some_and(|ip| ip.is_loopback()) => {}
+        "http" if reach == Reach::Platform && ip().is_some_and(is_link_local) => {}
         "http" => {
-            return Err(invalid(variable, "plain http is only for localhost: use https".into()));
+            let allowed = match reach {
+                Reach::Machine => "localhost",
+                Reach::Platform => "localhost or a link-local address (169.254.x.x)",
+            };
+            return Err(invalid(variable, format!("plain http is only for {allowed}: use https")));
         }
         other => return Err(invalid(variable, format!("{other}: is not http or https"))),
     }
@@ -110,18 +128,17 @@ fn url(variable: &'static str, value: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// `localhost`, `127.x.x.x` or `[::1]`. `Url` has already written the host
-/// in lowercase and any IPv4 address in dotted form (`http://2130706433/`
-/// is `127.0.0.1`); an IPv6 address keeps its brackets.
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
+/// The host as an IP address, if it is one. `Url` has already written any
+/// IPv4 address in dotted form (`http://2130706433/` is `127.0.0.1`); an
+/// IPv6 address keeps its brackets.
+fn host_ip(url: &Url) -> Option<IpAddr> {
+    url.host_str()?.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
+fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_link_local(),
+        IpAddr::V6(ip) => ip.is_unicast_link_local(),
     }
 }
 // ANCHOR_END: loopback
@@ -177,13 +194,15 @@ mod tests {
     }
 
     #[test]
-    fn plain_http_only_to_this_machine() {
+    fn plain_http_only_to_this_machine_or_the_platforms_link() {
         for endpoint in [
             "http://localhost:8081/msi/token",
             "http://127.0.0.1:8081/msi/token",
             "http://[::1]:8081/msi/token",
             "http://LOCALHOST:8081/msi/token",
             "https://identity.example.com/token",
+            "http://169.254.129.3:8081/msi/token",
+            "http://169.254.169.254/metadata/identity/oauth2/token",
         ] {
             assert!(with(endpoint, "https://prices.example.com").unwrap().is_some(), "{endpoint}");
         }
@@ -202,8 +221,10 @@ mod tests {
                 "{endpoint}: {error:?}"
             );
         }
-        let error = with("http://localhost:8081/", "http://prices.example.com").unwrap_err();
-        assert!(matches!(error, Error::Settings { variable: "PRICE_SERVICE_URL", .. }));
+        for service in ["http://prices.example.com", "http://169.254.129.3:8080"] {
+            let error = with("http://localhost:8081/", service).unwrap_err();
+            assert!(matches!(error, Error::Settings { variable: "PRICE_SERVICE_URL", .. }));
+        }
     }
 
     #[test]
