@@ -217,6 +217,6 @@ fn new_google_user(label: &str) -> TestUser {
 }
 
 /// A fresh subject, Google-shaped: 21 digits.
-fn new_sub() -> String {
+pub(super) fn new_sub() -> String {
     format!("1{:020}", rand::random::<u64>())
 }

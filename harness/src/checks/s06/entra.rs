@@ -209,10 +209,7 @@ pub async fn same_email_other_oid(cx: &mut Ctx) -> Outcome {
     }
     // A Google user with the address: the sign-in links nothing by itself.
     let provider = cx.provider.as_ref().ok_or_else(|| Failure::new("the Google mock"))?;
-    let google = TestUser {
-        sub: format!("1{:020}", rand::random::<u64>()),
-        ..TestUser::made_up(&owner.email)
-    };
+    let google = TestUser { sub: crate::checks::s05::new_sub(), ..TestUser::made_up(&owner.email) };
     let mut browser = Browser::new(&cx.http.base_url);
     flow::sign_in(&mut browser, provider, &google).await?;
     let third = flow::me_signed_in(&mut browser, "signed in with Google").await?;

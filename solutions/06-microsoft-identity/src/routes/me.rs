@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use step05_solution::{AppState, profile::Profile};
+use step05_solution::AppState;
 
 use crate::accounts;
 
@@ -18,14 +18,7 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     let Some(username) = session.current_user().await else {
         return anonymous();
     };
-    let found = async {
-        let Some(profile) = Profile::find(&state.pool, &username).await? else {
-            return Ok(None);
-        };
-        let providers = accounts::providers(&state.pool, &username).await?;
-        Ok::<_, sqlx::Error>(Some((profile, providers)))
-    };
-    match found.await {
+    match accounts::profile(&state.pool, &username).await {
         Ok(Some((profile, providers))) => Json(json!({
             "username": profile.username,
             "provider": profile.provider,

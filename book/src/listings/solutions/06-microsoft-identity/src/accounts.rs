@@ -103,6 +103,18 @@ pub async fn providers(pool: &AnyPool, username: &str) -> Result<Vec<String>, sq
     Ok(providers)
 }
 
+/// What `/api/me` and the cabinet show: the account's profile (step 05's)
+/// and every provider it signs in with.
+pub async fn profile(
+    pool: &AnyPool,
+    username: &str,
+) -> Result<Option<(step05_solution::profile::Profile, Vec<String>)>, sqlx::Error> {
+    let Some(profile) = step05_solution::profile::Profile::find(pool, username).await? else {
+        return Ok(None);
+    };
+    Ok(Some((profile, providers(pool, username).await?)))
+}
+
 async fn linked_to(
     pool: &AnyPool,
     provider: &str,
