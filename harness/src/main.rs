@@ -208,12 +208,16 @@ enum Dev {
         /// the answer arrives.
         #[arg(long, default_value_t = 16)]
         connections: usize,
-        /// Seconds measured for each server and cookie.
-        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        /// Seconds measured in each round.
+        #[arg(long, value_name = "SECS", default_value_t = 3.0)]
         secs: f64,
-        /// Seconds of load before measuring.
-        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        /// Seconds of load before each round's measured time.
+        #[arg(long, value_name = "SECS", default_value_t = 0.5)]
         warmup: f64,
+        /// Rounds of each server and cookie, each beside a round of the
+        /// ceiling; the ratio shown is their median.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
         /// Threads of the load generator.
         #[arg(long, default_value_t = 2)]
         client_threads: usize,
@@ -398,6 +402,7 @@ fn main() -> ExitCode {
                 connections,
                 secs,
                 warmup,
+                rounds,
                 client_threads,
             })) => {
                 let chosen: Result<Vec<&'static Step>, ExitCode> = if steps.is_empty() {
@@ -412,6 +417,7 @@ fn main() -> ExitCode {
                             connections: connections.max(1),
                             duration: Duration::from_secs_f64(secs.max(0.1)),
                             warmup: Duration::from_secs_f64(warmup.max(0.0)),
+                            rounds: rounds.max(1),
                             client_threads: client_threads.max(1),
                         };
                         harness::speed::run(&root, args).await

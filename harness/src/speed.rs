@@ -11,8 +11,11 @@
 //! kept whole and sorted for the percentiles.
 //!
 //! Client and servers share the machine's cores, as they would with wrk:
-//! the absolute numbers say little, the ratios to the ceiling measured in
-//! the same run say how much a step's sessions cost.
+//! the absolute numbers say little, the ratios to the ceiling say how much
+//! a step's sessions cost. The ceiling runs all along and each load is
+//! measured in rounds, each beside a round of the ceiling, so that a busy
+//! moment of the machine moves one round's ratio, and the median of the
+//! rounds not at all.
 
 use std::{
     net::SocketAddr,
@@ -45,13 +48,17 @@ pub struct BenchArgs {
     /// The steps to measure (default: all).
     pub steps: Vec<&'static Step>,
     pub connections: usize,
+    /// Measured time of one round.
     pub duration: Duration,
+    /// Load before each round's measured time.
     pub warmup: Duration,
+    /// Rounds of each load, each beside a round of the ceiling.
+    pub rounds: usize,
     /// Threads of the load generator's runtime.
     pub client_threads: usize,
 }
 
-/// One measured load: a server, signed in or not.
+/// One measured load over all its rounds: a server, signed in or not.
 #[derive(Clone, Debug)]
 pub struct Measured {
     pub name: String,
@@ -59,6 +66,9 @@ pub struct Measured {
     /// Answers with another status than the one expected.
     pub unexpected: u64,
     pub per_second: f64,
+    /// This load's req/s over the ceiling's in the round beside it, one a
+    /// round, sorted.
+    pub ratios: Vec<f64>,
     pub p50: Duration,
     pub p99: Duration,
     pub rss_idle_kib: Option<u64>,
@@ -86,22 +96,75 @@ async fn measure_all(root: &Path, args: &BenchArgs) -> anyhow::Result<Vec<Measur
         let manifest = step.solution_dir(root).join("Cargo.toml");
         binaries.push((*step, build_release(&manifest).await?));
     }
+    // The ceiling runs for the whole bench and is measured beside every
+    // round of every step: a machine busy for a moment then slows both
+    // sides of that round's ratio, not every ratio of the run.
+    let launch = Launch {
+        program: Program::Binary(ceiling),
+        cwd: root.to_owned(),
+        env: vec![("HOST".into(), "127.0.0.1".into())],
+        ready_within: Duration::from_secs(30),
+    };
+    let mut ceiling = Server::start(&launch, server::free_port())
+        .await
+        .map_err(|f| anyhow::anyhow!("the ceiling did not start: {}\n{}", f.reason, f.log))?;
+    let mut pairs = Pairs { ceiling: &ceiling, rounds: Vec::new(), args };
     let mut rows = Vec::new();
-    let before = measure_ceiling(root, &ceiling, args).await?;
+    let mut failed = None;
     for (step, binary) in binaries {
-        rows.extend(measure_step(root, step, &binary, args).await?);
+        match measure_step(root, step, &binary, &mut pairs).await {
+            Ok(measured) => rows.extend(measured),
+            Err(error) => {
+                failed = Some(error);
+                break;
+            }
+        }
     }
-    // The ceiling again at the end, and the faster of the two kept: a
-    // machine that was busy for one of them would otherwise flatter (or
-    // shame) every ratio measured against it.
-    let after = measure_ceiling(root, &ceiling, args).await?;
-    eprintln!(
-        "ceiling: {:.0} req/s before the steps, {:.0} after; the ratios use the higher",
-        before.per_second, after.per_second
-    );
-    let ceiling = if after.per_second > before.per_second { after } else { before };
-    rows.insert(0, ceiling);
+    let ceiling_rounds = std::mem::take(&mut pairs.rounds);
+    ceiling.stop().await;
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    rows.insert(0, summary("ceiling (axum hello-world)", ceiling_rounds, vec![1.0], args));
     Ok(rows)
+}
+
+/// The ceiling, and its rounds so far.
+struct Pairs<'a> {
+    ceiling: &'a Server,
+    rounds: Vec<Round>,
+    args: &'a BenchArgs,
+}
+
+impl Pairs<'_> {
+    /// `args.rounds` rounds of `server` with `cookie`, each beside a round
+    /// of the ceiling, in turn first and second so that neither side is
+    /// always the one measured on a warmer machine.
+    async fn measure(
+        &mut self,
+        server: &Server,
+        name: &str,
+        cookie: &str,
+        expect: u16,
+    ) -> anyhow::Result<Measured> {
+        eprintln!("measuring {name}...");
+        let (mut rounds, mut ratios) = (Vec::new(), Vec::new());
+        for round in 0..self.args.rounds.max(1) {
+            let (ceiling, measured) = if round % 2 == 0 {
+                let ceiling = drive(self.ceiling, "", 200, self.args).await?;
+                (ceiling, drive(server, cookie, expect, self.args).await?)
+            } else {
+                let measured = drive(server, cookie, expect, self.args).await?;
+                (drive(self.ceiling, "", 200, self.args).await?, measured)
+            };
+            let (theirs, ours) = (measured.per_second(self.args), ceiling.per_second(self.args));
+            eprintln!("  round {}: {theirs:.0} req/s, the ceiling {ours:.0}", round + 1);
+            ratios.push(theirs / ours.max(1.0));
+            self.rounds.push(ceiling);
+            rounds.push(measured);
+        }
+        Ok(summary(name, rounds, ratios, self.args))
+    }
 }
 
 /// `cargo build --release` of one package; its binary.
@@ -118,19 +181,6 @@ pub async fn build_release(manifest: &Path) -> anyhow::Result<PathBuf> {
         .await
         .map(|built| built.executable)
         .map_err(|failure| anyhow::anyhow!("{}\n{}", failure.summary, failure.diagnostics))
-}
-
-async fn measure_ceiling(root: &Path, binary: &Path, args: &BenchArgs) -> anyhow::Result<Measured> {
-    let launch = Launch {
-        program: Program::Binary(binary.to_owned()),
-        cwd: root.to_owned(),
-        env: vec![("HOST".into(), "127.0.0.1".into())],
-        ready_within: Duration::from_secs(30),
-    };
-    let mut server = start(&launch).await?;
-    let row = drive(&server, "ceiling (axum hello-world)", "", 200, args).await;
-    server.stop().await;
-    row
 }
 
 /// What a step's server is started with, as the grader starts it.
@@ -164,7 +214,7 @@ async fn measure_step(
     root: &Path,
     step: &Step,
     binary: &Path,
-    args: &BenchArgs,
+    pairs: &mut Pairs<'_>,
 ) -> anyhow::Result<Vec<Measured>> {
     let mut sandbox = Sandbox::new()?;
     let mut env = step_env(step, &mut sandbox)?;
@@ -197,11 +247,11 @@ async fn measure_step(
     let result = async {
         let cookie = sign_in(&Http::new(&server.base_url), step, root).await?;
         let signed_in = format!("step {} {}", step.id, step.folder);
-        let mut rows = vec![drive(&server, &signed_in, &cookie, 200, args).await?];
+        let mut rows = vec![pairs.measure(&server, &signed_in, &cookie, 200).await?];
         // A cookie no server signed: refused before any store is asked.
         let forged = format!("{}.{}", sandbox::random_token(), sandbox::random_token());
         let signed_out = format!("step {} signed out (bad cookie)", step.id);
-        rows.push(drive(&server, &signed_out, &forged, 401, args).await?);
+        rows.push(pairs.measure(&server, &signed_out, &forged, 401).await?);
         Ok::<_, anyhow::Error>(rows)
     }
     .await;
@@ -211,21 +261,13 @@ async fn measure_step(
     result
 }
 
-async fn start(launch: &Launch) -> anyhow::Result<Server> {
-    Server::start(launch, server::free_port())
-        .await
-        .map_err(|f| anyhow::anyhow!("the ceiling did not start: {}\n{}", f.reason, f.log))
-}
-
-/// Loads `server` with `GET /api/me` carrying `cookie` (none when empty).
+/// One round of `GET /api/me` on `server` carrying `cookie` (none when empty).
 async fn drive(
     server: &Server,
-    name: &str,
     cookie: &str,
     expect: u16,
     args: &BenchArgs,
-) -> anyhow::Result<Measured> {
-    eprintln!("measuring {name}...");
+) -> anyhow::Result<Round> {
     let pid = server.pgid();
     let rss_idle_kib = rss_kib(pid);
     let address: SocketAddr = format!("127.0.0.1:{}", server.port).parse()?;
@@ -261,27 +303,61 @@ async fn drive(
         }))
     })
     .await??;
-    let mut outcome = outcome?;
-    outcome.latencies.sort_unstable();
+    let outcome = outcome?;
+    Ok(Round {
+        latencies: outcome.latencies,
+        unexpected: outcome.unexpected,
+        rss_idle_kib,
+        rss_loaded_kib,
+    })
+}
+
+/// What one round of load measured.
+struct Round {
+    /// Nanoseconds, one per request answered in the measured time.
+    latencies: Vec<u64>,
+    unexpected: u64,
+    rss_idle_kib: Option<u64>,
+    rss_loaded_kib: Option<u64>,
+}
+
+impl Round {
+    fn per_second(&self, args: &BenchArgs) -> f64 {
+        self.latencies.len() as f64 / args.duration.as_secs_f64()
+    }
+}
+
+/// A load's rounds as one row: requests and latencies of all rounds
+/// together, the ratios, memory before the first round and the
+/// most under load.
+fn summary(name: &str, rounds: Vec<Round>, mut ratios: Vec<f64>, args: &BenchArgs) -> Measured {
+    let rss_idle_kib = rounds.first().and_then(|round| round.rss_idle_kib);
+    let rss_loaded_kib = rounds.iter().filter_map(|round| round.rss_loaded_kib).max();
+    let unexpected = rounds.iter().map(|round| round.unexpected).sum();
+    let count = rounds.len().max(1);
+    let mut latencies: Vec<u64> = rounds.into_iter().flat_map(|round| round.latencies).collect();
+    latencies.sort_unstable();
     let percentile = |p: f64| {
-        let n = outcome.latencies.len();
+        let n = latencies.len();
         if n == 0 {
             return Duration::ZERO;
         }
         let index = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
-        Duration::from_nanos(outcome.latencies[index])
+        Duration::from_nanos(latencies[index])
     };
-    let requests = outcome.latencies.len() as u64;
-    Ok(Measured {
+    ratios.sort_unstable_by(f64::total_cmp);
+    let requests = latencies.len() as u64;
+    Measured {
         name: name.to_owned(),
         requests,
-        unexpected: outcome.unexpected,
-        per_second: requests as f64 / args.duration.as_secs_f64(),
+        unexpected,
+        per_second: requests as f64 / (count as f64 * args.duration.as_secs_f64()),
+        ratios,
         p50: percentile(0.50),
         p99: percentile(0.99),
         rss_idle_kib,
         rss_loaded_kib,
-    })
+    }
 }
 
 /// Resident memory of a process, from `/proc/PID/status` (Linux only).
@@ -388,41 +464,58 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Re
     Ok(status)
 }
 
+impl Measured {
+    /// The median ratio to the ceiling.
+    pub fn ratio(&self) -> f64 {
+        self.ratios.get(self.ratios.len() / 2).copied().unwrap_or(0.0)
+    }
+}
+
 fn table(rows: &[Measured], args: &BenchArgs) -> String {
-    let ceiling = rows.first().map_or(1.0, |row| row.per_second.max(1.0));
     let mut out = format!(
-        "GET /api/me, {} connections, {} s after {} s of warm-up, {} client threads, release builds\n\n",
+        "GET /api/me, {} connections, {} rounds of {} s after {} s of warm-up, {} client threads, \
+         release builds\n\n",
         args.connections,
+        args.rounds,
         args.duration.as_secs_f64(),
         args.warmup.as_secs_f64(),
         args.client_threads,
     );
     out.push_str(&format!(
-        "| {:<36} | {:>9} | {:>8} | {:>8} | {:>7} | {:>8} | {:>10} | {:>5} |\n",
+        "| {:<36} | {:>9} | {:>8} | {:>8} | {:>15} | {:>8} | {:>10} | {:>5} |\n",
         "server", "req/s", "p50", "p99", "ceiling", "RSS idle", "RSS loaded", "wrong"
     ));
     out.push_str(&format!(
-        "|{:-<38}|{:->11}|{:->10}|{:->10}|{:->9}|{:->10}|{:->12}|{:->7}|\n",
+        "|{:-<38}|{:->11}|{:->10}|{:->10}|{:->17}|{:->10}|{:->12}|{:->7}|\n",
         "", "", "", "", "", "", "", ""
     ));
     let mib =
         |kib: Option<u64>| kib.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let percent = |ratio: f64| format!("{:.0}", 100.0 * ratio);
     for row in rows {
+        let spread = match (row.ratios.first(), row.ratios.last()) {
+            (Some(low), Some(high)) if row.ratios.len() > 1 => {
+                format!("{}% ({}-{})", percent(row.ratio()), percent(*low), percent(*high))
+            }
+            _ => format!("{}%", percent(row.ratio())),
+        };
         out.push_str(&format!(
-            "| {:<36} | {:>9.0} | {:>8} | {:>8} | {:>6.0}% | {:>8} | {:>10} | {:>5} |\n",
+            "| {:<36} | {:>9.0} | {:>8} | {:>8} | {:>15} | {:>8} | {:>10} | {:>5} |\n",
             row.name,
             row.per_second,
             micros(row.p50),
             micros(row.p99),
-            100.0 * row.per_second / ceiling,
+            spread,
             mib(row.rss_idle_kib),
             mib(row.rss_loaded_kib),
             row.unexpected,
         ));
     }
     out.push_str(
-        "\n`ceiling`: the ratio to the axum hello-world, measured before and after the steps \
-         (the faster run counts).\n`wrong`: answers with another status than 200 (signed in) or 401 (bad cookie).\n",
+        "\n`ceiling`: the median, over the rounds, of the row's req/s over the ceiling's in the \
+         round beside it (the two take turns going first), and in brackets the lowest and \
+         highest. The ceiling's own row is all its rounds together.\n\
+         `wrong`: answers with another status than 200 (signed in) or 401 (bad cookie).\n",
     );
     out
 }
