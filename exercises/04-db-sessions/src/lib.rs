@@ -10,6 +10,7 @@
 #![allow(unused_imports, dead_code)]
 
 pub mod db;
+pub mod readers;
 pub mod remember;
 pub mod store;
 pub mod users;

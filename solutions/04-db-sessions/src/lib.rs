@@ -13,6 +13,7 @@
 // exercise:end
 
 pub mod db;
+pub mod readers;
 pub mod remember;
 pub mod store;
 pub mod users;

@@ -4,13 +4,15 @@
 //! Nothing is cached in the process. Every request reads its row, so a
 //! sign-out on one server is a sign-out on all of them at once.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 use step01_solution::auth::{SIGNED_IN, SignedIn};
 use time::OffsetDateTime;
+
+use crate::readers::Readers;
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
@@ -20,13 +22,15 @@ use tower_sessions::{
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// Connections kept for `load`, the query of every request.
+    reads: Arc<Readers>,
     /// The longest a session nobody is signed in on may be kept.
     session_ttl: Duration,
 }
 
 impl SqlStore {
     pub fn new(pool: AnyPool, session_ttl: Duration) -> Self {
-        Self { pool, session_ttl }
+        Self { reads: Arc::new(Readers::new(pool.clone())), pool, session_ttl }
     }
 
     // ANCHOR: sweep
@@ -160,12 +164,13 @@ impl SessionStore for SqlStore {
     // ANCHOR: load
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         // exercise:cut
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1")
-                .bind(key(id))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
+        let row: Option<(String, i64)> = self
+            .reads
+            .fetch_optional(
+                sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1").bind(key(id)),
+            )
+            .await
+            .map_err(backend)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
@@ -180,7 +185,9 @@ impl SessionStore for SqlStore {
             .map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record { id: *id, data, expiry_date }))
         // exercise:as
-        // TODO(step 04): read the session's row (`key(id)`). No row: `None`.
+        // TODO(step 04): read the session's row (`key(id)`) with
+        // `self.reads.fetch_optional(query)`, which is the query's own
+        // `fetch_optional` on a connection kept for it. No row: `None`.
         // A row whose `expires_at` has passed: delete it and answer `None`.
         // Otherwise rebuild the `Record` from `data` (JSON) and `expires_at`.
         // See book/src/04-db-sessions.md, "Expiry and the sweep".

@@ -8,6 +8,7 @@
 //! remember-me.
 
 pub mod db;
+pub mod readers;
 pub mod remember;
 pub mod store;
 pub mod users;
