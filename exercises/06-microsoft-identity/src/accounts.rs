@@ -2,6 +2,7 @@
 //! have a second provider linked to it.
 
 use sqlx::AnyPool;
+use step04_solution::readers::Readers;
 use step05_solution::{oidc::Identity, users};
 use time::OffsetDateTime;
 
@@ -57,9 +58,10 @@ pub async fn link(
 /// ("password", "google" or "microsoft"), then those linked to it.
 pub async fn profile(
     pool: &AnyPool,
+    reads: &Readers,
     username: &str,
 ) -> Result<Option<(step05_solution::profile::Profile, Vec<String>)>, sqlx::Error> {
-    let Some(profile) = step05_solution::profile::Profile::find(pool, username).await? else {
+    let Some(profile) = step05_solution::profile::Profile::find(reads, username).await? else {
         return Ok(None);
     };
     // The profile's row already says the account's own provider: one query

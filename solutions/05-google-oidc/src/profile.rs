@@ -1,7 +1,7 @@
 //! What the cabinet and `/api/me` show about the signed-in user.
 
 use serde::Serialize;
-use sqlx::AnyPool;
+use step04_solution::readers::Readers;
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
 pub struct Profile {
@@ -19,17 +19,15 @@ pub struct Profile {
 }
 
 impl Profile {
-    pub async fn find(pool: &AnyPool, username: &str) -> Result<Option<Self>, sqlx::Error> {
+    pub async fn find(reads: &Readers, username: &str) -> Result<Option<Self>, sqlx::Error> {
         // `CASE`, not a `bool` read into Rust: SQLite has no boolean type,
         // and this reads the same from both databases.
-        sqlx::query_as(
+        let query = sqlx::query_as(
             "SELECT username, provider, CASE WHEN email_verified THEN email END AS email,
                     name, picture
              FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(pool)
-        .await
+        );
+        reads.fetch_optional(query.bind(username)).await
     }
 
     /// The picture's address, if it is one a page may show: `https`, or

@@ -2,6 +2,7 @@
 //! have a second provider linked to it.
 
 use sqlx::AnyPool;
+use step04_solution::readers::Readers;
 use step05_solution::{oidc::Identity, users};
 use time::OffsetDateTime;
 
@@ -100,14 +101,16 @@ pub async fn link(
 }
 // ANCHOR_END: link
 
+// ANCHOR: profile
 /// What `/api/me` and the cabinet show: the account's profile (step 05's)
 /// and every provider it signs in with, the account's own first
 /// ("password", "google" or "microsoft"), then those linked to it.
 pub async fn profile(
     pool: &AnyPool,
+    reads: &Readers,
     username: &str,
 ) -> Result<Option<(step05_solution::profile::Profile, Vec<String>)>, sqlx::Error> {
-    let Some(profile) = step05_solution::profile::Profile::find(pool, username).await? else {
+    let Some(profile) = step05_solution::profile::Profile::find(reads, username).await? else {
         return Ok(None);
     };
     // The profile's row already says the account's own provider: one query
@@ -123,6 +126,7 @@ pub async fn profile(
         .collect();
     Ok(Some((profile, providers)))
 }
+// ANCHOR_END: profile
 
 async fn linked_to(
     pool: &AnyPool,

@@ -22,7 +22,7 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     let Some(username) = session.current_user().await else {
         return Redirect::to("/?next=%2Fcabinet").into_response();
     };
-    match Profile::find(&state.pool, &username).await {
+    match Profile::find(&state.reads, &username).await {
         Ok(Some(profile)) => {
             let signed_in_with = state.signed_in_with(&profile.provider);
             let page = state.site.page("Cabinet", Some(username));

@@ -17,7 +17,7 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     let Some(username) = session.current_user().await else {
         return anonymous();
     };
-    match Profile::find(&state.pool, &username).await {
+    match Profile::find(&state.reads, &username).await {
         Ok(Some(profile)) => Json(profile).into_response(),
         Ok(None) => anonymous(),
         Err(error) => {

@@ -27,7 +27,7 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     let Some(username) = session.current_user().await else {
         return Redirect::to("/?next=%2Fcabinet").into_response();
     };
-    match accounts::profile(&state.pool, &username).await {
+    match accounts::profile(&state.pool, &state.reads, &username).await {
         Ok(Some((profile, providers))) => {
             let has = |name: &str| providers.iter().any(|p| p == name);
             let linked = providers.iter().map(|p| state.signed_in_with(p)).collect();

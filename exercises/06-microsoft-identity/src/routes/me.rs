@@ -18,7 +18,7 @@ pub async fn show(State(state): State<AppState>, session: kit::Session) -> Respo
     let Some(username) = session.current_user().await else {
         return anonymous();
     };
-    match accounts::profile(&state.pool, &username).await {
+    match accounts::profile(&state.pool, &state.reads, &username).await {
         Ok(Some((profile, providers))) => Json(json!({
             "username": profile.username,
             "provider": profile.provider,

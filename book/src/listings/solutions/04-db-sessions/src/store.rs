@@ -33,6 +33,12 @@ impl SqlStore {
         Self { reads: Arc::new(Readers::new(pool.clone())), pool, session_ttl }
     }
 
+    /// The connections kept for reads, for a later step's reads of every
+    /// request (step 05's profile).
+    pub fn reads(&self) -> Arc<Readers> {
+        Arc::clone(&self.reads)
+    }
+
     // ANCHOR: sweep
     /// Deletes every expired row: sessions that were abandoned rather than
     /// signed out, which no request will ever present again.

@@ -28,7 +28,7 @@ use axum::{
 };
 use sqlx::AnyPool;
 use step02_solution::Accounts;
-use step04_solution::{remember, store::SqlStore, users::SqlUsers};
+use step04_solution::{readers::Readers, remember, store::SqlStore, users::SqlUsers};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The name Google's accounts and sign-ins are kept under, in `users` and
@@ -43,6 +43,9 @@ const SIGN_IN_WITH_GOOGLE: &str = r#"<p><a class="button" href="/login/google">S
 pub struct AppState {
     pub site: kit::Site,
     pub pool: AnyPool,
+    /// Step 04's connections kept for reads, shared with the session store:
+    /// the profile is read on every request that shows it.
+    pub reads: Arc<Readers>,
     pub providers: Providers,
 }
 
@@ -149,7 +152,8 @@ pub async fn extended(
     let mut step02 = step02_solution::AppState::with_accounts(accounts, config);
     step02.site.sign_in =
         kit::SignInExtras { before_form: extension.before_form, in_form: remember::REMEMBER_BOX };
-    let state = AppState { site: step02.site.clone(), pool, providers: extension.providers };
+    let reads = store.reads();
+    let state = AppState { site: step02.site.clone(), pool, reads, providers: extension.providers };
     // A later step's routes first, then this step's; any other request is
     // step 04's.
     let own = routes(state.clone()).fallback_service(step04_solution::routes(step02));
