@@ -11,13 +11,13 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 use step01_solution::auth::{SIGNED_IN, SignedIn};
 use time::OffsetDateTime;
-
-use crate::readers::Readers;
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
     session_store::{Error, Result},
 };
+
+use crate::readers::Readers;
 
 #[derive(Clone, Debug)]
 pub struct SqlStore {

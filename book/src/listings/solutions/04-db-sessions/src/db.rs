@@ -30,6 +30,11 @@ impl Backend {
         }
     }
 
+    /// The backend an open pool speaks to, if it is one of these.
+    pub fn of_pool(pool: &AnyPool) -> Option<Self> {
+        Self::of(pool.connect_options().database_url.as_str()).ok()
+    }
+
     // ANCHOR: migrations
     /// The migrations of this backend, embedded in the binary at compile
     /// time. Most SQL is the same in both; column types are not.

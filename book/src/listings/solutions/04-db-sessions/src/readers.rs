@@ -1,5 +1,5 @@
-//! A few SQLite connections kept aside for the one query every request
-//! makes: reading its session's row.
+//! A few SQLite connections kept aside for the reads every request makes:
+//! its session's row, and from step 05 on the profile it shows.
 //!
 //! sqlx runs each SQLite connection on a thread of its own, so a query is a
 //! trip to that thread and back. A connection taken from the pool also
@@ -31,6 +31,8 @@ use sqlx::{
     query::QueryAs,
 };
 
+use crate::db::Backend;
+
 /// How many connections are kept at most. A read holds one for tens of
 /// microseconds, so on a machine of a few cores more reads than this at
 /// the same moment would be waiting for a core, not for a connection.
@@ -50,7 +52,7 @@ pub struct Readers {
 impl Readers {
     /// Keeps connections for SQLite, none for any other database.
     pub fn new(pool: AnyPool) -> Self {
-        let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
+        let sqlite = Backend::of_pool(&pool) == Some(Backend::Sqlite);
         Self::keeping(pool, if sqlite { KEPT } else { 0 })
     }
 
